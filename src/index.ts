@@ -1,0 +1,10 @@
+/**
+ * latent: latent-variable generative models in TypeScript.
+ * The public API; the command line and the web page import only from here.
+ */
+export { Tensor, type DType, type FloatArray, type NestedArray } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, scalar, arange, linspace, eye, zerosLike, onesLike, type CreateOptions } from './tensor/create.js';
+export { broadcastShapes, sizeOf, formatShape } from './tensor/shape.js';
+export * from './ops/index.js';
+export * from './autograd/index.js';
+export { setBackend, getBackend, registerKernel, hasKernel, type Backend, type Kernels } from './kernels/registry.js';

@@ -1,0 +1,18 @@
+import { registerKernel } from '../registry.js';
+import { binary, clamp, stridedAssign, stridedCopy, unary, where } from './elementwise.js';
+import { gemm } from './gemm.js';
+import { reduce } from './reduce.js';
+
+/** Registers the TypeScript kernels as backend 'js'. */
+export function registerCpuKernels(): void {
+  registerKernel('unary', 'js', unary);
+  registerKernel('binary', 'js', binary);
+  registerKernel('clamp', 'js', clamp);
+  registerKernel('where', 'js', where);
+  registerKernel('reduce', 'js', reduce);
+  registerKernel('gemm', 'js', gemm);
+  registerKernel('stridedCopy', 'js', stridedCopy);
+  registerKernel('stridedAssign', 'js', stridedAssign);
+}
+
+registerCpuKernels();

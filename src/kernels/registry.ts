@@ -1,0 +1,77 @@
+import type { FloatArray } from '../tensor/tensor.js';
+
+/**
+ * The kernels every backend provides, by name. A kernel works on raw
+ * contiguous typed arrays and writes into a preallocated `out`; it knows
+ * nothing of tensors or gradients (gradient rules live in autograd and are
+ * written in ops, so they serve every backend).
+ */
+export interface Kernels {
+  /** out[i] = f(x[i]) for the unary op of that name. */
+  unary: (op: UnaryOp, x: FloatArray, out: FloatArray) => void;
+  /** out = a (op) b with NumPy broadcasting; shapes given, `outShape` is their broadcast. */
+  binary: (op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]) => void;
+  /** out[i] = min(max(x[i], lo), hi). */
+  clamp: (x: FloatArray, lo: number, hi: number, out: FloatArray) => void;
+  /** out[i] = cond[i] != 0 ? a[i] : b[i]; all of one length. */
+  where: (cond: FloatArray, a: FloatArray, b: FloatArray, out: FloatArray) => void;
+  /** Reduces the middle axis of x viewed as [outer, n, inner] into out [outer, inner]. */
+  reduce: (op: ReduceOp, x: FloatArray, outer: number, n: number, inner: number, out: FloatArray) => void;
+  /**
+   * C (m x n) = op(A) op(B), row-major and contiguous, where op(A) is m x k
+   * (A stored k x m when transA) and op(B) is k x n (B stored n x k when transB).
+   * With `accumulate`, C += instead of C =.
+   */
+  gemm: (transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: FloatArray, aOffset: number, b: FloatArray, bOffset: number,
+    c: FloatArray, cOffset: number, accumulate: boolean) => void;
+  /** out (contiguous, shape outShape) [idx] = x[offset + sum idx[d] * strides[d]]: permute, broadcast and slice in one. */
+  stridedCopy: (x: FloatArray, offset: number, strides: readonly number[], out: FloatArray, outShape: readonly number[]) => void;
+  /** The adjoint of stridedCopy: out[offset + sum idx[d] * strides[d]] = src[idx] for src of shape `shape`; other entries untouched. */
+  stridedAssign: (src: FloatArray, out: FloatArray, offset: number, strides: readonly number[], shape: readonly number[]) => void;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'abs' | 'sign'
+  | 'tanh' | 'sigmoid' | 'softplus' | 'relu' | 'step' | 'reciprocal' | 'square';
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+export type ReduceOp = 'sum' | 'max' | 'min' | 'logsumexp';
+
+export type Backend = 'js' | 'native';
+export type KernelName = keyof Kernels;
+
+const table = new Map<KernelName, Map<Backend, Kernels[KernelName]>>();
+let active: Backend = 'js';
+
+/** Registers `fn` as kernel `name` for `backend`. Native kernels register under the same names as the TypeScript ones. */
+export function registerKernel<K extends KernelName>(name: K, backend: Backend, fn: Kernels[K]): void {
+  let byBackend = table.get(name);
+  if (!byBackend) table.set(name, (byBackend = new Map()));
+  byBackend.set(backend, fn);
+}
+
+/** The kernel `name` of the active backend, falling back to the TypeScript kernel. */
+export function kernel<K extends KernelName>(name: K): Kernels[K] {
+  const byBackend = table.get(name);
+  const fn = byBackend?.get(active) ?? byBackend?.get('js');
+  if (!fn) throw new Error(`kernel '${name}' is not registered for any backend`);
+  return fn as Kernels[K];
+}
+
+export function hasKernel(name: KernelName, backend: Backend): boolean {
+  return table.get(name)?.has(backend) ?? false;
+}
+
+/** Chooses the backend whose kernels ops use from now on. */
+export function setBackend(backend: Backend): void {
+  if (backend !== 'js' && ![...table.values()].some((m) => m.has(backend))) {
+    throw new Error(`setBackend: backend '${backend}' has no registered kernels (is the native addon built?)`);
+  }
+  active = backend;
+}
+
+export function getBackend(): Backend {
+  return active;
+}

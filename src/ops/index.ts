@@ -1,0 +1,8 @@
+import '../kernels/cpu/index.js';
+import './methods.js';
+
+export * from './elementwise.js';
+export * from './reduce.js';
+export * from './shape.js';
+export * from './matmul.js';
+export type { TensorLike } from './util.js';
