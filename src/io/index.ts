@@ -1,0 +1,14 @@
+/** Reading and writing model files: safetensors (PyTorch-compatible names and layout). */
+export {
+  bfloat16BitsToNumber,
+  float16BitsToNumber,
+  loadSafetensors,
+  parseSafetensors,
+  readSafetensorsHeader,
+  saveSafetensors,
+  serializeSafetensors,
+  type SafetensorsDType,
+  type SafetensorsHeader,
+  type SafetensorsTensorInfo,
+  type StateDict,
+} from './safetensors.js';
