@@ -42,7 +42,7 @@ export function checkShape(shape: Shape, what: string): void {
  * The broadcast shape of two shapes under NumPy's rules: align trailing
  * dimensions; each pair must be equal or contain a 1.
  */
-export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
+export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
