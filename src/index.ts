@@ -7,4 +7,6 @@ export { tensor, zeros, ones, full, scalar, arange, linspace, eye, zerosLike, on
 export { broadcastShapes, sizeOf, formatShape } from './tensor/shape.js';
 export * from './ops/index.js';
 export * from './autograd/index.js';
-export { setBackend, getBackend, registerKernel, hasKernel, type Backend, type Kernels } from './kernels/registry.js';
+export { setBackend, getBackend, registerKernel, hasKernel, kernel, type Backend, type Kernels, type KernelName, type ConvGeometry } from './kernels/registry.js';
+export * from './random/index.js';
+export * from './io/index.js';

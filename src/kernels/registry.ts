@@ -29,6 +29,44 @@ export interface Kernels {
   stridedCopy: (x: FloatArray, offset: number, strides: readonly number[], out: FloatArray, outShape: readonly number[]) => void;
   /** The adjoint of stridedCopy: out[offset + sum idx[d] * strides[d]] = src[idx] for src of shape `shape`; other entries untouched. */
   stridedAssign: (src: FloatArray, out: FloatArray, offset: number, strides: readonly number[], shape: readonly number[]) => void;
+  /**
+   * Unfolds x [N, C, H, W] into cols [N, C*kh*kw, outH*outW]: row (c*kh + i)*kw + j,
+   * column oy*outW + ox holds x[n, c, oy*strideH - padH + i*dilationH, ox*strideW - padW + j*dilationW],
+   * 0 where that reads padding. Every entry of cols is written.
+   */
+  im2col: (x: FloatArray, geometry: ConvGeometry, cols: FloatArray) => void;
+  /** The adjoint of im2col: adds each entry of cols [N, C*kh*kw, outH*outW] into x [N, C, H, W] (overlapping windows sum; padding is dropped). */
+  col2im: (cols: FloatArray, geometry: ConvGeometry, x: FloatArray) => void;
+  /** With x viewed as [outer, n, inner]: out [outer, m, inner] [o, j, i] = x[o, indices[j], i], m = indices.length. */
+  indexSelect: (x: FloatArray, outer: number, n: number, inner: number, indices: Int32Array, out: FloatArray) => void;
+  /** The adjoint of indexSelect: out [outer, n, inner] [o, indices[j], i] += src[o, j, i] for src [outer, m, inner]; repeated indices sum. */
+  indexAdd: (src: FloatArray, outer: number, n: number, inner: number, indices: Int32Array, out: FloatArray) => void;
+  /**
+   * out (shape `indexShape`) [p] = x[p with coordinate `axis` replaced by index[p]], like torch.gather.
+   * Same rank; indexShape[d] <= xShape[d] for d != axis.
+   */
+  gather: (x: FloatArray, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: FloatArray) => void;
+  /** The adjoint of gather: out[p with coordinate `axis` replaced by index[p]] += src[p] for every p of `indexShape` (src has that shape). */
+  scatterAdd: (src: FloatArray, index: Int32Array, indexShape: readonly number[], axis: number, out: FloatArray, outShape: readonly number[]) => void;
+}
+
+/** The geometry of a 2-D convolution window over NCHW data, as the im2col/col2im kernels take it. */
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  /** floor((height + 2 padH - dilationH (kernelH - 1) - 1) / strideH) + 1. */
+  readonly outH: number;
+  readonly outW: number;
 }
 
 export type UnaryOp =

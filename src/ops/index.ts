@@ -5,4 +5,6 @@ export * from './elementwise.js';
 export * from './reduce.js';
 export * from './shape.js';
 export * from './matmul.js';
+export * from './conv.js';
+export * from './indexing.js';
 export type { TensorLike } from './util.js';

@@ -1,6 +1,8 @@
 import { registerKernel } from '../registry.js';
 import { binary, clamp, stridedAssign, stridedCopy, unary, where } from './elementwise.js';
 import { gemm } from './gemm.js';
+import { col2im, im2col } from './conv.js';
+import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { reduce } from './reduce.js';
 
 /** Registers the TypeScript kernels as backend 'js'. */
@@ -13,6 +15,12 @@ export function registerCpuKernels(): void {
   registerKernel('gemm', 'js', gemm);
   registerKernel('stridedCopy', 'js', stridedCopy);
   registerKernel('stridedAssign', 'js', stridedAssign);
+  registerKernel('im2col', 'js', im2col);
+  registerKernel('col2im', 'js', col2im);
+  registerKernel('indexSelect', 'js', indexSelect);
+  registerKernel('indexAdd', 'js', indexAdd);
+  registerKernel('gather', 'js', gather);
+  registerKernel('scatterAdd', 'js', scatterAdd);
 }
 
 registerCpuKernels();
