@@ -10,3 +10,5 @@ export * from './autograd/index.js';
 export { setBackend, getBackend, registerKernel, hasKernel, kernel, type Backend, type Kernels, type KernelName, type ConvGeometry } from './kernels/registry.js';
 export * from './random/index.js';
 export * from './io/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';

@@ -125,9 +125,14 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: { createG
     throw new Error('backward: the output does not require gradients (no input had requiresGrad, or it was computed under noGrad)');
   }
   const grads = sweep([output], seedsFor([output], gradOutput ? [gradOutput] : undefined, 'backward'), options.createGraph ?? false);
+  const createGraph = options.createGraph ?? false;
   for (const [t, g] of grads) {
     if (!t.isLeaf) continue;
-    t.grad = t.grad ? withGradMode(options.createGraph ?? false, () => ops!.add(t.grad!, g)) : g;
+    if (t.grad) t.grad = withGradMode(createGraph, () => ops!.add(t.grad!, g));
+    // A gradient may be shared (add's rule passes one tensor to both parents;
+    // the seed is the caller's): each leaf gets its own storage, so in-place
+    // edits of .grad (clipping, scaling) touch only that leaf.
+    else t.grad = createGraph ? g : new Tensor(g.data.slice(), g.shape);
   }
 }
 

@@ -80,3 +80,17 @@ test('deep graphs do not overflow the stack', () => {
   x.sum().backward();
   assert.equal(x0.grad!.item(), 1);
 });
+
+test('each leaf gets its own gradient storage', () => {
+  const a = L.tensor([1, 2], { requiresGrad: true });
+  const b = L.tensor([3, 4], { requiresGrad: true });
+  L.sum(L.add(a, b)).backward();
+  assert.notEqual(a.grad!.data, b.grad!.data);
+  a.grad!.data[0] = 100;
+  assert.equal(b.grad!.data[0], 1);
+  const seed = L.ones([2]);
+  const c = L.tensor([5, 6], { requiresGrad: true });
+  L.mul(c, 1).backward(seed);
+  c.grad!.data[0] = 9;
+  assert.equal(seed.data[0], 1, "the caller's gradOutput is not aliased");
+});
