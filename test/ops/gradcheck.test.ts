@@ -66,6 +66,12 @@ const cases: Case[] = [
   { name: 'matmul transA transB', f: (a, b) => L.matmul(a, b, { transA: true, transB: true }), shapes: [[4, 3], [2, 4]] },
   { name: 'matmul batched', f: (a, b) => L.matmul(a, b), shapes: [[2, 3, 4], [2, 4, 2]] },
   { name: 'matmul broadcast batch', f: (a, b) => L.matmul(a, b, { transB: true }), shapes: [[2, 1, 3, 4], [3, 2, 4]] },
+  { name: 'matmul shared weight (Linear on 3-D input)', f: (x, w) => L.matmul(x, w, { transB: true }), shapes: [[2, 3, 4], [5, 4]] },
+  { name: 'matmul shared left (conv weight)', f: (w, x) => L.matmul(w, x), shapes: [[5, 4], [2, 4, 3]] },
+  { name: 'matmul shared transA', f: (w, x) => L.matmul(w, x, { transA: true }), shapes: [[4, 5], [2, 1, 4, 3]] },
+  { name: 'matmulBatchSum', f: (a, b) => L.matmulBatchSum(a, b, { transB: true }), shapes: [[3, 2, 4], [3, 5, 4]] },
+  { name: 'matmulBatchSum broadcast transA', f: (a, b) => L.matmulBatchSum(a, b, { transA: true }), shapes: [[2, 4, 2], [1, 4, 3]] },
+  { name: 'matmulBatchSum 2-D operand', f: (a, b) => L.matmulBatchSum(a, b), shapes: [[2, 3, 4], [4, 2]] },
   { name: 'matmul vector-matrix', f: (a, b) => L.matmul(a, b), shapes: [[4], [4, 2]] },
   { name: 'matmul matrix-vector', f: (a, b) => L.matmul(a, b), shapes: [[3, 4], [4]] },
   // Shape ops.
@@ -108,6 +114,7 @@ for (const c of cases) {
 const secondOrder: Case[] = [
   { name: 'matmul', f: (x, w) => L.matmul(x, w), shapes: [[2, 3], [3, 3]] },
   { name: 'matmul transB', f: (x, w) => L.matmul(x, w, { transB: true }), shapes: [[2, 3], [4, 3]] },
+  { name: 'matmul shared weight', f: (x, w) => L.tanh(L.matmul(x, w, { transB: true })), shapes: [[2, 2, 3], [3, 3]] },
   { name: 'tanh', f: (x) => L.tanh(x), shapes: [[2, 3]] },
   { name: 'softplus', f: (x) => L.softplus(x), shapes: [[2, 3]] },
   { name: 'sigmoid', f: (x) => L.sigmoid(x), shapes: [[2, 3]] },
