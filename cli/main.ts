@@ -3,6 +3,7 @@
 // only the public API (src/index.ts).
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
+import { benchCommand } from './commands/bench.js';
 import { infoCommand } from './commands/info.js';
 import { UserError } from './errors.js';
 
@@ -18,6 +19,7 @@ const program = new Command()
   .exitOverride();
 
 program.addCommand(infoCommand());
+program.addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

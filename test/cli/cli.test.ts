@@ -54,3 +54,15 @@ test('an unknown command exits 1', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unknown command/);
 });
+
+test('latent bench runs a workload and refuses a bad option', () => {
+  const r = latent('bench', '--quick', '--only', 'gemm_NN', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.rows.length, 1);
+  assert.equal(out.rows[0].name, 'gemm_NN');
+  assert.ok(out.rows[0].latent.value > 0);
+  const bad = latent('bench', '--images', '0');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--images must be a positive integer, got 0/);
+});
