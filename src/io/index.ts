@@ -12,3 +12,5 @@ export {
   type SafetensorsTensorInfo,
   type StateDict,
 } from './safetensors.js';
+export { writeFileAtomic } from './atomic.js';
+export { imageGrid, encodePng, savePng, saveImageGrid, loadPng, type RgbaImage, type GridOptions } from './png.js';

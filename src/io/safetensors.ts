@@ -11,9 +11,8 @@
  *
  * Spec: https://github.com/huggingface/safetensors (README, "Format").
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
 
@@ -459,44 +458,7 @@ export function serializeSafetensors(state: StateDict, metadata?: Record<string,
  * saveSafetensors('runs/vae/model.safetensors', model.stateDict(), { format: 'pt' });
  */
 export function saveSafetensors(path: string, state: StateDict, metadata?: Record<string, string>): void {
-  const bytes = serializeSafetensors(state, metadata);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let fd: number | null = null;
-  let renamed = false;
-  try {
-    fd = openSync(tmp, 'wx');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-    renamed = true;
-  } catch (err) {
-    throw new Error(`${path}: cannot write safetensors file: ${(err as Error).message}`, { cause: err });
-  } finally {
-    if (fd !== null) closeSync(fd);
-    if (!renamed) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // The temporary file was never created.
-      }
-    }
-  }
-  // Make the rename itself durable. Directories cannot be fsynced on some
-  // platforms (Windows); the file is complete either way, so this is best effort.
-  try {
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // best effort
-  }
+  writeFileAtomic(path, serializeSafetensors(state, metadata), 'safetensors file');
 }
 
 /**
