@@ -12,4 +12,5 @@ export * from './random/index.js';
 export * from './io/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
+export * from './distributions/index.js';
 export * from './data/index.js';

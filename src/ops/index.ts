@@ -7,4 +7,5 @@ export * from './shape.js';
 export * from './matmul.js';
 export * from './conv.js';
 export * from './indexing.js';
+export * from './linalg.js';
 export type { TensorLike } from './util.js';
