@@ -15,6 +15,8 @@ export interface Kernels {
   clamp: (x: FloatArray, lo: number, hi: number, out: FloatArray) => void;
   /** out[i] = cond[i] != 0 ? a[i] : b[i]; all of one length. */
   where: (cond: FloatArray, a: FloatArray, b: FloatArray, out: FloatArray) => void;
+  /** Running sum along the middle axis of [outer, n, inner] (from the end when `reverse`), accumulated in float64. */
+  cumsum: (x: FloatArray, outer: number, n: number, inner: number, reverse: boolean, out: FloatArray) => void;
   /** Reduces the middle axis of x viewed as [outer, n, inner] into out [outer, inner]. */
   reduce: (op: ReduceOp, x: FloatArray, outer: number, n: number, inner: number, out: FloatArray) => void;
   /**

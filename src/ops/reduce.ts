@@ -116,3 +116,19 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis(axis, x.rank, 'logSoftmax');
   return sub(x, logsumexp(x, a, true));
 }
+
+/**
+ * Running sum along `axis` (from the end when `reverse`), like torch.cumsum.
+ * Its gradient is the running sum of the gradient in the other direction.
+ *
+ * @example
+ * cumsum(tensor([1, 2, 3]), 0).toArray();   // returns [1, 3, 6]
+ */
+export function cumsum(x: Tensor, axis: number, reverse = false): Tensor {
+  const a = normalizeAxis(axis, x.rank, 'cumsum');
+  const out = empty(x.shape, x.dtype);
+  if (x.size > 0) {
+    kernel('cumsum')(x.data, sizeOf(x.shape.slice(0, a)), x.shape[a], sizeOf(x.shape.slice(a + 1)), reverse, out.data);
+  }
+  return record(out, 'cumsum', [x], (g) => [cumsum(g, a, !reverse)]);
+}

@@ -94,6 +94,13 @@ test('reductions along axes with keepDims', () => {
   assert.ok(Number.isNaN(L.max(L.tensor([1, NaN, 3])).item()), 'max propagates NaN');
 });
 
+test('cumsum along an axis, forwards and backwards', () => {
+  const x = L.arange(6, undefined, 1, f64).reshape([2, 3]);
+  assert.deepEqual(L.cumsum(x, 1).toArray(), [[0, 1, 3], [3, 7, 12]]);
+  assert.deepEqual(L.cumsum(x, 0).toArray(), [[0, 1, 2], [3, 5, 7]]);
+  assert.deepEqual(L.cumsum(x, 1, true).toArray(), [[3, 3, 2], [12, 9, 5]]);
+});
+
 test('matmul: every transpose variant equals the explicit transpose', () => {
   const a = L.tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3], ...f64 });
   const b = L.tensor([7, 8, 9, 10, 11, 12], { shape: [3, 2], ...f64 });

@@ -3,7 +3,7 @@ import { binary, clamp, stridedAssign, stridedCopy, unary, where } from './eleme
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './conv.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
-import { reduce } from './reduce.js';
+import { cumsum, reduce } from './reduce.js';
 
 /** Registers the TypeScript kernels as backend 'js'. */
 export function registerCpuKernels(): void {
@@ -12,6 +12,7 @@ export function registerCpuKernels(): void {
   registerKernel('clamp', 'js', clamp);
   registerKernel('where', 'js', where);
   registerKernel('reduce', 'js', reduce);
+  registerKernel('cumsum', 'js', cumsum);
   registerKernel('gemm', 'js', gemm);
   registerKernel('stridedCopy', 'js', stridedCopy);
   registerKernel('stridedAssign', 'js', stridedAssign);

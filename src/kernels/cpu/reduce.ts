@@ -51,3 +51,16 @@ export const reduce: Kernels['reduce'] = (op, x, outer, n, inner, out) => {
     }
   }
 };
+
+/** Running sums along the middle axis of [outer, n, inner], in float64. */
+export const cumsum: Kernels['cumsum'] = (x, outer, n, inner, reverse, out) => {
+  if (acc.length < inner) acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0, 0, inner);
+    for (let s = 0; s < n; s++) {
+      const k = reverse ? n - 1 - s : s;
+      const row = (o * n + k) * inner;
+      for (let i = 0; i < inner; i++) out[row + i] = acc[i] += x[row + i];
+    }
+  }
+};
