@@ -14,3 +14,4 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './distributions/index.js';
 export * from './data/index.js';
+export * from './models/index.js';
