@@ -8,6 +8,7 @@ export { broadcastShapes, sizeOf, formatShape } from './tensor/shape.js';
 export * from './ops/index.js';
 export * from './autograd/index.js';
 export { setBackend, getBackend, registerKernel, hasKernel, kernel, type Backend, type Kernels, type KernelName, type ConvGeometry } from './kernels/registry.js';
+export { nativeStatus, setNativeIsa, type NativeStatus } from './kernels/native.js';
 export * from './random/index.js';
 export * from './io/index.js';
 export * from './nn/index.js';

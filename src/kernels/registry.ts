@@ -100,6 +100,11 @@ export function kernel<K extends KernelName>(name: K): Kernels[K] {
   return fn as Kernels[K];
 }
 
+/** The kernel `name` of exactly `backend` (no fallback), or undefined: for tests that compare backends. */
+export function kernelFor<K extends KernelName>(name: K, backend: Backend): Kernels[K] | undefined {
+  return table.get(name)?.get(backend) as Kernels[K] | undefined;
+}
+
 export function hasKernel(name: KernelName, backend: Backend): boolean {
   return table.get(name)?.has(backend) ?? false;
 }

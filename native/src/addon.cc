@@ -1,0 +1,670 @@
+// The Node-API surface of the native kernels. Each exported function has the
+// name and the argument list of a kernel of the `Kernels` interface
+// (src/kernels/registry.ts), so src/kernels/native.ts registers them as they
+// are. Arrays are used in place (napi_get_typedarray_info gives the caller's
+// memory; nothing is copied between JavaScript and C++). Arguments are
+// checked before any memory is touched: a wrong type is a TypeError, a size
+// or index that would reach outside an array is a RangeError, never a crash.
+// A call mixing float32 and float64 arrays (which the ops never make, except
+// for where's condition, handled here) is passed to the TypeScript kernel
+// registered through setFallbacks.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace latent {
+namespace {
+
+constexpr int kMaxRank = 64;
+constexpr int kMaxArgs = 12;
+
+enum Kernel { kUnary, kBinary, kClamp, kWhere, kReduce, kGemm, kStridedCopy, kStridedAssign, kIm2col, kCol2im,
+              kIndexSelect, kIndexAdd, kGather, kScatterAdd, kKernelCount };
+const char* const kKernelNames[kKernelCount] = {"unary", "binary", "clamp", "where", "reduce", "gemm", "stridedCopy",
+                                                "stridedAssign", "im2col", "col2im", "indexSelect", "indexAdd",
+                                                "gather", "scatterAdd"};
+
+/** Per-environment state (one per main thread or worker): the TypeScript fallbacks. */
+struct Instance {
+  napi_ref fallback[kKernelCount] = {};
+};
+
+/** One call's arguments and the kernel's name, for messages. */
+struct Call {
+  napi_env env;
+  napi_value self;
+  napi_value argv[kMaxArgs];
+  size_t argc = kMaxArgs;
+  Kernel kernel;
+  bool failed = false;
+
+  Call(napi_env e, napi_callback_info info, Kernel k, size_t expected) : env(e), kernel(k) {
+    if (napi_get_cb_info(env, info, &argc, argv, &self, nullptr) != napi_ok) {
+      fail("TypeError", "could not read the arguments");
+    } else if (argc < expected) {
+      char msg[128];
+      std::snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", expected, argc);
+      fail("TypeError", msg);
+    }
+  }
+
+  /** Throws a JavaScript error of `kind` naming the kernel; returns false for `return c.fail(...)` chains. */
+  bool fail(const char* kind, const char* message) {
+    if (failed) return false;
+    failed = true;
+    char full[512];
+    std::snprintf(full, sizeof full, "latent native kernel '%s': %s", kKernelNames[kernel], message);
+    if (std::strcmp(kind, "RangeError") == 0) napi_throw_range_error(env, nullptr, full);
+    else napi_throw_type_error(env, nullptr, full);
+    return false;
+  }
+
+  bool failf(const char* kind, const char* fmt, const char* name) {
+    char msg[256];
+    std::snprintf(msg, sizeof msg, fmt, name);
+    return fail(kind, msg);
+  }
+};
+
+enum class DType { f32, f64, i32, other };
+
+struct Array {
+  DType dtype = DType::other;
+  void* data = nullptr;
+  size_t length = 0;
+};
+
+bool typedArray(Call& c, size_t i, Array& out, const char* name) {
+  if (c.failed) return false;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(c.env, c.argv[i], &type, &out.length, &out.data, &buffer, &offset) != napi_ok) {
+    return c.failf("TypeError", "%s must be a typed array", name);
+  }
+  out.dtype = type == napi_float32_array ? DType::f32
+            : type == napi_float64_array ? DType::f64
+            : type == napi_int32_array   ? DType::i32
+                                         : DType::other;
+  return true;
+}
+
+bool floatArray(Call& c, size_t i, Array& out, const char* name) {
+  if (!typedArray(c, i, out, name)) return false;
+  if (out.dtype != DType::f32 && out.dtype != DType::f64) {
+    return c.failf("TypeError", "%s must be a Float32Array or a Float64Array", name);
+  }
+  return true;
+}
+
+bool intArray(Call& c, size_t i, Array& out, const char* name) {
+  if (!typedArray(c, i, out, name)) return false;
+  if (out.dtype != DType::i32) return c.failf("TypeError", "%s must be an Int32Array", name);
+  return true;
+}
+
+bool number(Call& c, napi_value v, double& out, const char* name) {
+  if (c.failed) return false;
+  if (napi_get_value_double(c.env, v, &out) != napi_ok) return c.failf("TypeError", "%s must be a number", name);
+  return true;
+}
+
+/** An integer in [lo, 2^52]. */
+bool integer(Call& c, napi_value v, int64_t& out, const char* name, int64_t lo = 0) {
+  double d;
+  if (!number(c, v, d, name)) return false;
+  if (!(d == std::floor(d)) || d < static_cast<double>(lo) || d > 4503599627370496.0) {
+    return c.failf("RangeError", lo == 0 ? "%s must be a non-negative integer" : "%s must be an integer in range", name);
+  }
+  out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool boolean(Call& c, size_t i, bool& out, const char* name) {
+  if (c.failed) return false;
+  if (napi_get_value_bool(c.env, c.argv[i], &out) != napi_ok) return c.failf("TypeError", "%s must be a boolean", name);
+  return true;
+}
+
+/** A list of integers (shape or strides) into out[0..rank). */
+bool intList(Call& c, size_t i, int64_t* out, int& rank, const char* name, int64_t lo = 0) {
+  if (c.failed) return false;
+  bool isArray = false;
+  uint32_t len = 0;
+  if (napi_is_array(c.env, c.argv[i], &isArray) != napi_ok || !isArray ||
+      napi_get_array_length(c.env, c.argv[i], &len) != napi_ok) {
+    return c.failf("TypeError", "%s must be an array of integers", name);
+  }
+  if (len > kMaxRank) return c.failf("RangeError", "%s has more than 64 dimensions", name);
+  for (uint32_t d = 0; d < len; d++) {
+    napi_value v;
+    if (napi_get_element(c.env, c.argv[i], d, &v) != napi_ok) return c.failf("TypeError", "%s must be an array of integers", name);
+    if (!integer(c, v, out[d], name, lo)) return false;
+  }
+  rank = static_cast<int>(len);
+  return true;
+}
+
+bool string(Call& c, size_t i, char* out, size_t size, const char* name) {
+  if (c.failed) return false;
+  size_t len;
+  if (napi_get_value_string_utf8(c.env, c.argv[i], out, size, &len) != napi_ok) {
+    return c.failf("TypeError", "%s must be a string", name);
+  }
+  return true;
+}
+
+int64_t product(const int64_t* shape, int rank) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; d++) n *= shape[d];
+  return n;
+}
+
+/** Calls the TypeScript kernel with the same arguments (for mixed float32/float64 calls). */
+napi_value fallback(Call& c) {
+  Instance* inst = nullptr;
+  napi_value fn = nullptr;
+  if (napi_get_instance_data(c.env, reinterpret_cast<void**>(&inst)) != napi_ok || !inst || !inst->fallback[c.kernel] ||
+      napi_get_reference_value(c.env, inst->fallback[c.kernel], &fn) != napi_ok || !fn) {
+    c.fail("TypeError", "its arrays mix float32 and float64 and no TypeScript fallback is registered");
+    return nullptr;
+  }
+  napi_value result = nullptr;
+  napi_call_function(c.env, c.self, fn, c.argc, c.argv, &result);
+  return result;
+}
+
+bool sameDtype(const Array& a, const Array& b) { return a.dtype == b.dtype; }
+
+#define F32(arr) static_cast<float*>((arr).data)
+#define F64(arr) static_cast<double*>((arr).data)
+
+// ---- gemm -----------------------------------------------------------------
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Call c(env, info, kGemm, 12);
+  bool transA, transB, accumulate;
+  int64_t m, n, k, aOff, bOff, cOff;
+  Array a, b, cc;
+  if (!boolean(c, 0, transA, "transA") || !boolean(c, 1, transB, "transB") || !integer(c, c.argv[2], m, "m") ||
+      !integer(c, c.argv[3], n, "n") || !integer(c, c.argv[4], k, "k") || !floatArray(c, 5, a, "a") ||
+      !integer(c, c.argv[6], aOff, "aOffset") || !floatArray(c, 7, b, "b") || !integer(c, c.argv[8], bOff, "bOffset") ||
+      !floatArray(c, 9, cc, "c") || !integer(c, c.argv[10], cOff, "cOffset") || !boolean(c, 11, accumulate, "accumulate")) {
+    return nullptr;
+  }
+  if (!sameDtype(a, b) || !sameDtype(a, cc)) return fallback(c);
+  if (static_cast<uint64_t>(aOff + m * k) > a.length) return c.fail("RangeError", "a is too short for m x k at aOffset"), nullptr;
+  if (static_cast<uint64_t>(bOff + k * n) > b.length) return c.fail("RangeError", "b is too short for k x n at bOffset"), nullptr;
+  if (static_cast<uint64_t>(cOff + m * n) > cc.length) return c.fail("RangeError", "c is too short for m x n at cOffset"), nullptr;
+  if (a.dtype == DType::f32) gemm<float>(transA, transB, m, n, k, F32(a) + aOff, F32(b) + bOff, F32(cc) + cOff, accumulate);
+  else gemm<double>(transA, transB, m, n, k, F64(a) + aOff, F64(b) + bOff, F64(cc) + cOff, accumulate);
+  return nullptr;
+}
+
+// ---- elementwise --------------------------------------------------------
+
+const char* const kUnaryNames[] = {"neg", "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "tanh", "sigmoid",
+                                   "softplus", "relu", "step", "reciprocal", "square"};
+const char* const kBinaryNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                    "eq", "ne", "gt", "ge", "lt", "le"};
+const char* const kReduceNames[] = {"sum", "max", "min", "logsumexp"};
+
+template <class E, size_t N>
+bool opCode(Call& c, size_t i, const char* const (&names)[N], E& out) {
+  char buf[24];
+  if (!string(c, i, buf, sizeof buf, "op")) return false;
+  for (size_t j = 0; j < N; j++) {
+    if (std::strcmp(buf, names[j]) == 0) {
+      out = static_cast<E>(j);
+      return true;
+    }
+  }
+  return c.failf("TypeError", "unknown op '%s'", buf);
+}
+
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Call c(env, info, kUnary, 3);
+  UnaryOp op;
+  Array x, out;
+  if (!opCode(c, 0, kUnaryNames, op) || !floatArray(c, 1, x, "x") || !floatArray(c, 2, out, "out")) return nullptr;
+  if (!sameDtype(x, out)) return fallback(c);
+  if (x.length < out.length) return c.fail("RangeError", "x is shorter than out"), nullptr;
+  if (x.dtype == DType::f32) unary(op, F32(x), F32(out), out.length);
+  else unary(op, F64(x), F64(out), out.length);
+  return nullptr;
+}
+
+/** True when `s`, without leading ones, equals the trailing dimensions of `out`: then s repeats with period size(s). */
+bool isSuffix(const int64_t* s, int rs, const int64_t* out, int ro) {
+  int start = 0;
+  while (start < rs && s[start] == 1) start++;
+  const int k = rs - start;
+  if (k > ro) return false;
+  for (int i = 0; i < k; i++) {
+    if (s[start + i] != out[ro - k + i]) return false;
+  }
+  return true;
+}
+
+/** Element strides of `shape` broadcast to `out` (right-aligned), 0 on broadcast axes; false if it does not broadcast. */
+bool broadcastStrides(const int64_t* shape, int rank, const int64_t* out, int ro, int64_t* strides) {
+  if (rank > ro) return false;
+  int64_t s = 1;
+  for (int d = ro - 1; d >= 0; d--) {
+    const int sd = d - (ro - rank);
+    const int64_t dim = sd >= 0 ? shape[sd] : 1;
+    if (dim != 1 && dim != out[d]) return false;
+    strides[d] = dim == 1 ? 0 : s;
+    s *= dim;
+  }
+  return true;
+}
+
+template <class T>
+void binaryTyped(BinaryOp op, const Array& a, const int64_t* aShape, int ra, const Array& b, const int64_t* bShape, int rb,
+                 const Array& out, const int64_t* outShape, int ro, int64_t* sa, int64_t* sb) {
+  const T* pa = static_cast<const T*>(a.data);
+  const T* pb = static_cast<const T*>(b.data);
+  T* po = static_cast<T*>(out.data);
+  const size_t n = out.length;
+  if ((a.length == n || a.length == 1) && (b.length == n || b.length == 1) && !(a.length == 1 && b.length == 1 && n > 1)) {
+    binarySimple(op, pa, a.length, pb, b.length, po, n);
+  } else if (a.length == n && isSuffix(bShape, rb, outShape, ro)) {
+    binaryRepeat(op, pa, a.length, pb, b.length, po, n, true);
+  } else if (b.length == n && isSuffix(aShape, ra, outShape, ro)) {
+    binaryRepeat(op, pa, a.length, pb, b.length, po, n, false);
+  } else {
+    binaryStrided(op, pa, sa, pb, sb, po, outShape, ro, n);
+  }
+}
+
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Call c(env, info, kBinary, 7);
+  BinaryOp op;
+  Array a, b, out;
+  int64_t aShape[kMaxRank], bShape[kMaxRank], outShape[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+  int ra = 0, rb = 0, ro = 0;
+  if (!opCode(c, 0, kBinaryNames, op) || !floatArray(c, 1, a, "a") || !floatArray(c, 3, b, "b") ||
+      !floatArray(c, 5, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(a, b) || !sameDtype(a, out)) return fallback(c);
+  const size_t n = out.length;
+  if (n == 0) return nullptr;
+  const bool same = a.length == n && b.length == n;
+  const bool scalar = (a.length == n && b.length == 1) || (a.length == 1 && b.length == n);
+  if (!same && !scalar) {
+    // Broadcasting: the shapes decide the walk, so they are checked against the arrays first.
+    if (!intList(c, 2, aShape, ra, "aShape") || !intList(c, 4, bShape, rb, "bShape") ||
+        !intList(c, 6, outShape, ro, "outShape")) {
+      return nullptr;
+    }
+    if (static_cast<size_t>(product(aShape, ra)) != a.length || static_cast<size_t>(product(bShape, rb)) != b.length ||
+        static_cast<size_t>(product(outShape, ro)) != n) {
+      return c.fail("RangeError", "array lengths do not match aShape, bShape and outShape"), nullptr;
+    }
+    if (ro == 0 || !broadcastStrides(aShape, ra, outShape, ro, sa) || !broadcastStrides(bShape, rb, outShape, ro, sb)) {
+      return c.fail("RangeError", "aShape and bShape do not broadcast to outShape"), nullptr;
+    }
+  }
+  if (a.dtype == DType::f32) binaryTyped<float>(op, a, aShape, ra, b, bShape, rb, out, outShape, ro, sa, sb);
+  else binaryTyped<double>(op, a, aShape, ra, b, bShape, rb, out, outShape, ro, sa, sb);
+  return nullptr;
+}
+
+napi_value Clamp(napi_env env, napi_callback_info info) {
+  Call c(env, info, kClamp, 4);
+  Array x, out;
+  double lo, hi;
+  if (!floatArray(c, 0, x, "x") || !number(c, c.argv[1], lo, "lo") || !number(c, c.argv[2], hi, "hi") ||
+      !floatArray(c, 3, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out)) return fallback(c);
+  if (out.length < x.length) return c.fail("RangeError", "out is shorter than x"), nullptr;
+  if (x.dtype == DType::f32) clamp(F32(x), lo, hi, F32(out), x.length);
+  else clamp(F64(x), lo, hi, F64(out), x.length);
+  return nullptr;
+}
+
+napi_value Where(napi_env env, napi_callback_info info) {
+  Call c(env, info, kWhere, 4);
+  Array cond, a, b, out;
+  if (!floatArray(c, 0, cond, "cond") || !floatArray(c, 1, a, "a") || !floatArray(c, 2, b, "b") ||
+      !floatArray(c, 3, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(a, b) || !sameDtype(a, out)) return fallback(c);
+  const size_t n = out.length;
+  if (cond.length < n || a.length < n || b.length < n) return c.fail("RangeError", "cond, a and b must be as long as out"), nullptr;
+  if (a.dtype == DType::f32) {
+    if (cond.dtype == DType::f32) where<float, float>(F32(cond), F32(a), F32(b), F32(out), n);
+    else where<float, double>(F64(cond), F32(a), F32(b), F32(out), n);
+  } else {
+    if (cond.dtype == DType::f64) where<double, double>(F64(cond), F64(a), F64(b), F64(out), n);
+    else where<double, float>(F32(cond), F64(a), F64(b), F64(out), n);
+  }
+  return nullptr;
+}
+
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Call c(env, info, kReduce, 6);
+  ReduceOp op;
+  Array x, out;
+  int64_t outer, n, inner;
+  if (!opCode(c, 0, kReduceNames, op) || !floatArray(c, 1, x, "x") || !integer(c, c.argv[2], outer, "outer") ||
+      !integer(c, c.argv[3], n, "n") || !integer(c, c.argv[4], inner, "inner") || !floatArray(c, 5, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out)) return fallback(c);
+  if (static_cast<uint64_t>(outer * n * inner) > x.length || static_cast<uint64_t>(outer * inner) > out.length) {
+    return c.fail("RangeError", "x must hold outer*n*inner and out outer*inner values"), nullptr;
+  }
+  if (x.dtype == DType::f32) reduce(op, F32(x), outer, n, inner, F32(out));
+  else reduce(op, F64(x), outer, n, inner, F64(out));
+  return nullptr;
+}
+
+/** True when every position offset + sum idx[d] * strides[d] (0 <= idx[d] < shape[d]) lies in [0, length). */
+bool stridedInBounds(int64_t offset, const int64_t* strides, const int64_t* shape, int rank, size_t length) {
+  int64_t lo = offset, hi = offset;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] == 0) return true;  // nothing is touched
+    const int64_t span = strides[d] * (shape[d] - 1);
+    if (span < 0) lo += span;
+    else hi += span;
+  }
+  return lo >= 0 && static_cast<uint64_t>(hi) < length;
+}
+
+napi_value StridedCopy(napi_env env, napi_callback_info info) {
+  Call c(env, info, kStridedCopy, 5);
+  Array x, out;
+  int64_t offset, strides[kMaxRank], shape[kMaxRank];
+  int rs = 0, rank = 0;
+  if (!floatArray(c, 0, x, "x") || !integer(c, c.argv[1], offset, "offset") ||
+      !intList(c, 2, strides, rs, "strides", -4503599627370496LL) || !floatArray(c, 3, out, "out") ||
+      !intList(c, 4, shape, rank, "outShape")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out)) return fallback(c);
+  if (out.length == 0) return nullptr;
+  if (rs != rank) return c.fail("RangeError", "strides and outShape must have the same length"), nullptr;
+  if (static_cast<size_t>(product(shape, rank)) != out.length) return c.fail("RangeError", "out's length is not the size of outShape"), nullptr;
+  if (!stridedInBounds(offset, strides, shape, rank, x.length)) {
+    return c.fail("RangeError", "offset and strides reach outside x"), nullptr;
+  }
+  if (x.dtype == DType::f32) stridedCopy(F32(x), offset, strides, F32(out), shape, rank, out.length);
+  else stridedCopy(F64(x), offset, strides, F64(out), shape, rank, out.length);
+  return nullptr;
+}
+
+napi_value StridedAssign(napi_env env, napi_callback_info info) {
+  Call c(env, info, kStridedAssign, 5);
+  Array src, out;
+  int64_t offset, strides[kMaxRank], shape[kMaxRank];
+  int rs = 0, rank = 0;
+  if (!floatArray(c, 0, src, "src") || !floatArray(c, 1, out, "out") || !integer(c, c.argv[2], offset, "offset") ||
+      !intList(c, 3, strides, rs, "strides", -4503599627370496LL) || !intList(c, 4, shape, rank, "shape")) {
+    return nullptr;
+  }
+  if (!sameDtype(src, out)) return fallback(c);
+  if (src.length == 0) return nullptr;
+  if (rs != rank) return c.fail("RangeError", "strides and shape must have the same length"), nullptr;
+  if (static_cast<size_t>(product(shape, rank)) != src.length) return c.fail("RangeError", "src's length is not the size of shape"), nullptr;
+  if (!stridedInBounds(offset, strides, shape, rank, out.length)) {
+    return c.fail("RangeError", "offset and strides reach outside out"), nullptr;
+  }
+  if (src.dtype == DType::f32) stridedAssign(F32(src), F32(out), offset, strides, shape, rank, src.length);
+  else stridedAssign(F64(src), F64(out), offset, strides, shape, rank, src.length);
+  return nullptr;
+}
+
+// ---- convolution --------------------------------------------------------
+
+bool geometry(Call& c, size_t i, ConvGeometry& g) {
+  if (c.failed) return false;
+  struct Field { const char* name; int64_t* dst; int64_t lo; };
+  const Field fields[] = {
+      {"batch", &g.batch, 0},        {"channels", &g.channels, 0},   {"height", &g.height, 0},
+      {"width", &g.width, 0},        {"kernelH", &g.kernelH, 1},     {"kernelW", &g.kernelW, 1},
+      {"strideH", &g.strideH, 1},    {"strideW", &g.strideW, 1},     {"padH", &g.padH, 0},
+      {"padW", &g.padW, 0},          {"dilationH", &g.dilationH, 1}, {"dilationW", &g.dilationW, 1},
+      {"outH", &g.outH, 0},          {"outW", &g.outW, 0},
+  };
+  for (const Field& f : fields) {
+    napi_value v;
+    if (napi_get_named_property(c.env, c.argv[i], f.name, &v) != napi_ok) {
+      return c.failf("TypeError", "geometry.%s is missing", f.name);
+    }
+    char name[40];
+    std::snprintf(name, sizeof name, "geometry.%s", f.name);
+    if (!integer(c, v, *f.dst, name, f.lo)) return false;
+  }
+  return true;
+}
+
+napi_value Im2col(napi_env env, napi_callback_info info) {
+  Call c(env, info, kIm2col, 3);
+  Array x, cols;
+  ConvGeometry g;
+  if (!floatArray(c, 0, x, "x") || !geometry(c, 1, g) || !floatArray(c, 2, cols, "cols")) return nullptr;
+  if (!sameDtype(x, cols)) return fallback(c);
+  if (static_cast<uint64_t>(g.batch * g.channels * g.height * g.width) > x.length ||
+      static_cast<uint64_t>(g.batch * g.channels * g.kernelH * g.kernelW * g.outH * g.outW) > cols.length) {
+    return c.fail("RangeError", "x or cols is too short for the geometry"), nullptr;
+  }
+  if (x.dtype == DType::f32) im2col(F32(x), g, F32(cols));
+  else im2col(F64(x), g, F64(cols));
+  return nullptr;
+}
+
+napi_value Col2im(napi_env env, napi_callback_info info) {
+  Call c(env, info, kCol2im, 3);
+  Array cols, x;
+  ConvGeometry g;
+  if (!floatArray(c, 0, cols, "cols") || !geometry(c, 1, g) || !floatArray(c, 2, x, "x")) return nullptr;
+  if (!sameDtype(x, cols)) return fallback(c);
+  if (static_cast<uint64_t>(g.batch * g.channels * g.height * g.width) > x.length ||
+      static_cast<uint64_t>(g.batch * g.channels * g.kernelH * g.kernelW * g.outH * g.outW) > cols.length) {
+    return c.fail("RangeError", "x or cols is too short for the geometry"), nullptr;
+  }
+  if (x.dtype == DType::f32) col2im(F32(cols), g, F32(x));
+  else col2im(F64(cols), g, F64(x));
+  return nullptr;
+}
+
+// ---- indexing -----------------------------------------------------------
+
+bool indicesBelow(Call& c, const Array& idx, int64_t bound, const char* name) {
+  const int32_t* p = static_cast<const int32_t*>(idx.data);
+  for (size_t i = 0; i < idx.length; i++) {
+    if (p[i] < 0 || p[i] >= bound) return c.failf("RangeError", "%s holds a value out of range", name);
+  }
+  return true;
+}
+
+napi_value IndexSelect(napi_env env, napi_callback_info info) {
+  Call c(env, info, kIndexSelect, 6);
+  Array x, idx, out;
+  int64_t outer, n, inner;
+  if (!floatArray(c, 0, x, "x") || !integer(c, c.argv[1], outer, "outer") || !integer(c, c.argv[2], n, "n") ||
+      !integer(c, c.argv[3], inner, "inner") || !intArray(c, 4, idx, "indices") || !floatArray(c, 5, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out)) return fallback(c);
+  const int64_t m = static_cast<int64_t>(idx.length);
+  if (static_cast<uint64_t>(outer * n * inner) > x.length || static_cast<uint64_t>(outer * m * inner) > out.length) {
+    return c.fail("RangeError", "x must hold outer*n*inner and out outer*m*inner values"), nullptr;
+  }
+  if (outer * inner > 0 && !indicesBelow(c, idx, n, "indices")) return nullptr;
+  if (x.dtype == DType::f32) indexSelect(F32(x), outer, n, inner, static_cast<int32_t*>(idx.data), m, F32(out));
+  else indexSelect(F64(x), outer, n, inner, static_cast<int32_t*>(idx.data), m, F64(out));
+  return nullptr;
+}
+
+napi_value IndexAdd(napi_env env, napi_callback_info info) {
+  Call c(env, info, kIndexAdd, 6);
+  Array src, idx, out;
+  int64_t outer, n, inner;
+  if (!floatArray(c, 0, src, "src") || !integer(c, c.argv[1], outer, "outer") || !integer(c, c.argv[2], n, "n") ||
+      !integer(c, c.argv[3], inner, "inner") || !intArray(c, 4, idx, "indices") || !floatArray(c, 5, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(src, out)) return fallback(c);
+  const int64_t m = static_cast<int64_t>(idx.length);
+  if (static_cast<uint64_t>(outer * m * inner) > src.length || static_cast<uint64_t>(outer * n * inner) > out.length) {
+    return c.fail("RangeError", "src must hold outer*m*inner and out outer*n*inner values"), nullptr;
+  }
+  if (outer * inner > 0 && !indicesBelow(c, idx, n, "indices")) return nullptr;
+  if (src.dtype == DType::f32) indexAdd(F32(src), outer, n, inner, static_cast<int32_t*>(idx.data), m, F32(out));
+  else indexAdd(F64(src), outer, n, inner, static_cast<int32_t*>(idx.data), m, F64(out));
+  return nullptr;
+}
+
+/** Shared checks of gather/scatterAdd: same rank, axis in range, index shape within the data shape off the axis, values below the axis size. */
+bool gatherShapes(Call& c, const int64_t* dataShape, int rd, int64_t axis, const Array& index, const int64_t* indexShape,
+                  int ri, size_t dataLength) {
+  if (rd != ri || rd == 0) return c.fail("RangeError", "the data and index shapes must have the same rank >= 1");
+  if (axis >= rd) return c.fail("RangeError", "axis is out of range");
+  if (static_cast<size_t>(product(indexShape, ri)) != index.length) return c.fail("RangeError", "index's length is not the size of indexShape");
+  if (static_cast<size_t>(product(dataShape, rd)) > dataLength) return c.fail("RangeError", "the data array is shorter than its shape");
+  for (int d = 0; d < rd; d++) {
+    if (d != axis && indexShape[d] > dataShape[d]) return c.fail("RangeError", "indexShape exceeds the data shape off the axis");
+  }
+  return index.length == 0 || indicesBelow(c, index, dataShape[axis], "index");
+}
+
+napi_value Gather(napi_env env, napi_callback_info info) {
+  Call c(env, info, kGather, 6);
+  Array x, index, out;
+  int64_t xShape[kMaxRank], indexShape[kMaxRank], axis;
+  int rx = 0, ri = 0;
+  if (!floatArray(c, 0, x, "x") || !intList(c, 1, xShape, rx, "xShape") || !integer(c, c.argv[2], axis, "axis") ||
+      !intArray(c, 3, index, "index") || !intList(c, 4, indexShape, ri, "indexShape") || !floatArray(c, 5, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out)) return fallback(c);
+  if (!gatherShapes(c, xShape, rx, axis, index, indexShape, ri, x.length)) return nullptr;
+  if (out.length < index.length) return c.fail("RangeError", "out is shorter than index"), nullptr;
+  const int32_t* ip = static_cast<const int32_t*>(index.data);
+  if (x.dtype == DType::f32) gather(F32(x), xShape, static_cast<int>(axis), ip, indexShape, rx, index.length, F32(out));
+  else gather(F64(x), xShape, static_cast<int>(axis), ip, indexShape, rx, index.length, F64(out));
+  return nullptr;
+}
+
+napi_value ScatterAdd(napi_env env, napi_callback_info info) {
+  Call c(env, info, kScatterAdd, 6);
+  Array src, index, out;
+  int64_t indexShape[kMaxRank], outShape[kMaxRank], axis;
+  int ri = 0, ro = 0;
+  if (!floatArray(c, 0, src, "src") || !intArray(c, 1, index, "index") || !intList(c, 2, indexShape, ri, "indexShape") ||
+      !integer(c, c.argv[3], axis, "axis") || !floatArray(c, 4, out, "out") || !intList(c, 5, outShape, ro, "outShape")) {
+    return nullptr;
+  }
+  if (!sameDtype(src, out)) return fallback(c);
+  if (!gatherShapes(c, outShape, ro, axis, index, indexShape, ri, out.length)) return nullptr;
+  if (src.length < index.length) return c.fail("RangeError", "src is shorter than index"), nullptr;
+  const int32_t* ip = static_cast<const int32_t*>(index.data);
+  if (src.dtype == DType::f32) scatterAdd(F32(src), ip, indexShape, static_cast<int>(axis), F32(out), outShape, ro, index.length);
+  else scatterAdd(F64(src), ip, indexShape, static_cast<int>(axis), F64(out), outShape, ro, index.length);
+  return nullptr;
+}
+
+// ---- housekeeping -------------------------------------------------------
+
+napi_value str(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+/** isa() -> the instruction set GEMM uses now; isa('avx2' | 'scalar' | 'avx512') lowers it (for tests) and returns the one in effect. */
+napi_value IsaFn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc >= 1) {
+    napi_valuetype t;
+    napi_typeof(env, argv[0], &t);
+    if (t == napi_string) {
+      char buf[16];
+      size_t len;
+      napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len);
+      const Isa want = std::strcmp(buf, "avx512") == 0 ? Isa::avx512 : std::strcmp(buf, "avx2") == 0 ? Isa::avx2 : Isa::scalar;
+      setIsa(want);
+    }
+  }
+  return str(env, isaName(activeIsa()));
+}
+
+napi_value DetectedIsaFn(napi_env env, napi_callback_info) { return str(env, isaName(detectedIsa())); }
+
+napi_value ThreadsFn(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, threadCount(), &v);
+  return v;
+}
+
+/** setFallbacks({ name: fn, ... }): the TypeScript kernels to call for mixed-dtype arguments. */
+napi_value SetFallbacks(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Instance* inst = nullptr;
+  if (argc < 1 || napi_get_instance_data(env, reinterpret_cast<void**>(&inst)) != napi_ok || !inst) return nullptr;
+  for (int k = 0; k < kKernelCount; k++) {
+    napi_value fn;
+    napi_valuetype t;
+    if (napi_get_named_property(env, argv[0], kKernelNames[k], &fn) != napi_ok) continue;
+    napi_typeof(env, fn, &t);
+    if (t != napi_function) continue;
+    if (inst->fallback[k]) napi_delete_reference(env, inst->fallback[k]);
+    napi_create_reference(env, fn, 1, &inst->fallback[k]);
+  }
+  return nullptr;
+}
+
+void FreeInstance(napi_env env, void* data, void*) {
+  Instance* inst = static_cast<Instance*>(data);
+  for (napi_ref r : inst->fallback) {
+    if (r) napi_delete_reference(env, r);
+  }
+  delete inst;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_set_instance_data(env, new Instance(), FreeInstance, nullptr);
+  const napi_property_descriptor props[] = {
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"clamp", nullptr, Clamp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"where", nullptr, Where, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"stridedCopy", nullptr, StridedCopy, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"stridedAssign", nullptr, StridedAssign, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"indexSelect", nullptr, IndexSelect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"indexAdd", nullptr, IndexAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"scatterAdd", nullptr, ScatterAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"isa", nullptr, IsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"detectedIsa", nullptr, DetectedIsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"threads", nullptr, ThreadsFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setFallbacks", nullptr, SetFallbacks, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+}  // namespace latent
+
+NAPI_MODULE_INIT() { return latent::Init(env, exports); }

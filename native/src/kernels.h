@@ -1,0 +1,82 @@
+// Declarations of the native kernels. Each works on raw contiguous arrays
+// with the semantics of the TypeScript kernel of the same name
+// (src/kernels/cpu/*.ts), which is the reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace latent {
+
+// ---- instruction set ----------------------------------------------------
+
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+
+/** The best instruction set this CPU supports (AVX2 means AVX2 + FMA; AVX-512 means F, BW, DQ and VL). */
+Isa detectedIsa();
+/** The instruction set GEMM dispatches to: the detected one unless lowered by setIsa or LATENT_ISA. */
+Isa activeIsa();
+/** Lowers (never raises above what the CPU has) the GEMM instruction set; returns the one in effect. */
+Isa setIsa(Isa isa);
+const char* isaName(Isa isa);
+
+// ---- threads ------------------------------------------------------------
+
+/** Worker count for GEMM: LATENT_THREADS (default 1), read once. */
+int threadCount();
+/**
+ * Runs task(i) for i in [0, tasks) on up to threadCount() threads and
+ * returns when all are done. Each task must write a region of memory no
+ * other task touches, so the result never depends on the thread count.
+ */
+void parallelFor(int tasks, void (*task)(void* ctx, int i), void* ctx);
+
+// ---- GEMM ---------------------------------------------------------------
+
+/**
+ * C (m x n, row-major, contiguous) = op(A) op(B), or += with `accumulate`.
+ * op(A) is m x k (A stored k x m when transA), op(B) is k x n (B stored
+ * n x k when transB). Pointers are already offset.
+ */
+template <class T>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+          const T* a, const T* b, T* c, bool accumulate);
+
+// ---- elementwise --------------------------------------------------------
+
+enum class UnaryOp {
+  neg, exp, log, log1p, expm1, sqrt, abs, sign, tanh, sigmoid, softplus,
+  relu, step, reciprocal, square, count
+};
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, ge, lt, le, count };
+enum class ReduceOp { sum, max, min, logsumexp, count };
+
+template <class T> void unary(UnaryOp op, const T* x, T* out, size_t n);
+/** Same length, or a or b of length 1 (na/nb give the lengths; n is the output's). */
+template <class T> void binarySimple(BinaryOp op, const T* a, size_t na, const T* b, size_t nb, T* out, size_t n);
+/** a has the output's length and b repeats with period nb (or, with bRepeats false, the other way round). */
+template <class T> void binaryRepeat(BinaryOp op, const T* a, size_t na, const T* b, size_t nb, T* out, size_t n, bool bRepeats);
+/** General broadcasting: element strides of a and b over the output shape (0 on broadcast axes). */
+template <class T> void binaryStrided(BinaryOp op, const T* a, const int64_t* sa, const T* b, const int64_t* sb,
+                                      T* out, const int64_t* shape, int rank, size_t n);
+template <class T> void clamp(const T* x, double lo, double hi, T* out, size_t n);
+template <class T, class C> void where(const C* cond, const T* a, const T* b, T* out, size_t n);
+template <class T> void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* out);
+template <class T> void stridedCopy(const T* x, int64_t offset, const int64_t* strides, T* out, const int64_t* shape, int rank, size_t n);
+template <class T> void stridedAssign(const T* src, T* out, int64_t offset, const int64_t* strides, const int64_t* shape, int rank, size_t n);
+
+// ---- convolution and indexing -------------------------------------------
+
+struct ConvGeometry {
+  int64_t batch, channels, height, width, kernelH, kernelW;
+  int64_t strideH, strideW, padH, padW, dilationH, dilationW, outH, outW;
+};
+
+template <class T> void im2col(const T* x, const ConvGeometry& g, T* cols);
+template <class T> void col2im(const T* cols, const ConvGeometry& g, T* x);
+template <class T> void indexSelect(const T* x, int64_t outer, int64_t n, int64_t inner, const int32_t* idx, int64_t m, T* out);
+template <class T> void indexAdd(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* idx, int64_t m, T* out);
+template <class T> void gather(const T* x, const int64_t* xShape, int axis, const int32_t* index, const int64_t* indexShape, int rank, size_t count, T* out);
+template <class T> void scatterAdd(const T* src, const int32_t* index, const int64_t* indexShape, int axis, T* out, const int64_t* outShape, int rank, size_t count);
+
+}  // namespace latent
