@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { infoCommand } from './commands/info.js';
+import { trainCommand } from './commands/train.js';
 import { UserError } from './errors.js';
 
 // cli/main.ts runs from the source tree (tsx) or compiled in dist/cli/.
@@ -18,6 +19,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+program.addCommand(trainCommand());
 program.addCommand(infoCommand());
 program.addCommand(benchCommand());
 

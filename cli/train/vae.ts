@@ -1,0 +1,178 @@
+// `latent train vae|iwae|cvae`: a VAE-family model on images, written to a
+// model directory, evaluated in nats on the held-out set.
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as L from '../../src/index.js';
+import type { Dataset, ObjectiveSpec, VaeConfig } from '../../src/index.js';
+import { UserError } from '../errors.js';
+import { progress, say } from '../progress.js';
+
+export interface VaeTrainOptions {
+  data: string;
+  labels?: string;
+  testData?: string;
+  binarize: 'dynamic' | 'static' | 'none';
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  latent: number;
+  hidden: number[];
+  activation: 'relu' | 'tanh' | 'softplus';
+  arch: 'mlp' | 'conv';
+  likelihood: 'bernoulli' | 'gaussian' | 'gaussian-learned';
+  k: number;
+  beta: number;
+  warmup: number;
+  freeBits: number;
+  capacity?: number;
+  capacitySteps: number;
+  gamma: number;
+  evalK: number;
+  clip?: number;
+  out?: string;
+  resume: boolean;
+  json: boolean;
+  progress: boolean;
+}
+
+function objectiveFor(kind: string, o: VaeTrainOptions): ObjectiveSpec {
+  if (kind === 'iwae') return { kind: 'iwae', k: o.k };
+  if (o.capacity !== undefined) return { kind: 'capacity', gamma: o.gamma, maxCapacity: o.capacity, capacitySteps: o.capacitySteps };
+  return { kind: 'elbo', beta: o.beta, warmupSteps: o.warmup, freeBits: o.freeBits || undefined };
+}
+
+function loadData(o: VaeTrainOptions, kind: string, rng: L.Generator): { train: Dataset; test: Dataset } {
+  let splits;
+  try {
+    splits = L.loadDataset(o.data, { labels: o.labels });
+    const test = o.testData ? L.loadTestDataset(o.testData) : splits.test;
+    let train = splits.train;
+    let held = test;
+    if (!held) ({ train, test: held } = L.splitDataset(train, 0.1, rng));
+    if (kind === 'cvae' && (!train.labels || !held.labels)) {
+      throw new UserError(`train cvae: needs labels for ${train.labels ? 'the test data' : o.data} (pass --labels PATH)`);
+    }
+    return { train, test: held };
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError((e as Error).message);
+  }
+}
+
+/** Trains, checkpoints each epoch, evaluates and writes the run's files. Returns the summary printed with --json. */
+export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Record<string, unknown> {
+  const out = o.out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const ckptFile = join(out, L.CHECKPOINT_FILE);
+  const quiet = o.json;
+  let saved: L.ModelDirConfig | null = null;
+  if (o.resume) {
+    if (!existsSync(ckptFile)) throw new UserError(`--resume: ${out} has no checkpoint (${L.CHECKPOINT_FILE}) to resume from`);
+    saved = L.readModelConfig(out);
+    if (saved.kind !== kind) throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not '${kind}'`);
+  } else if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
+  }
+  // One generator for data order and binarization, one for the model's noise, both checkpointed.
+  const dataRng = new L.Generator(o.seed);
+  const [splitRng, modelRng] = new L.Generator(o.seed + 1).split(2);
+  const { train, test } = loadData(o, kind, splitRng);
+  if (!train.image) throw new UserError(`${o.data}: a VAE needs image data; got examples of shape [${train.itemShape.join(', ')}]`);
+  const { channels, height, width } = train.image;
+  const numClasses = train.numClasses ?? 10;
+  const config: VaeConfig = saved ? (saved.model as unknown as VaeConfig) : {
+    inputShape: [channels, height, width], latent: o.latent, hidden: o.hidden, activation: o.activation,
+    architecture: o.arch, likelihood: o.likelihood, ...(kind === 'cvae' ? { conditionDim: numClasses } : {}),
+  };
+  const spec = saved?.objective ?? objectiveFor(kind, o);
+  let vae: L.VAE;
+  let objective: L.Objective;
+  try {
+    vae = new L.VAE(config, modelRng);
+    objective = L.makeObjective(spec);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const [c, h, w] = vae.config.inputShape;
+  if (c !== channels || h !== height || w !== width) {
+    throw new UserError(`${o.data}: images are ${channels}x${height}x${width} but the model in ${out} expects ${c}x${h}x${w}`);
+  }
+  const binarizeTrain = o.binarize;
+  const testSet = o.binarize === 'none' ? test : L.binarizeDataset(test, 'static', new L.Generator(o.seed + 7));
+  const trainSet = o.binarize === 'static' ? L.binarizeDataset(train, 'static', new L.Generator(o.seed + 8)) : train;
+  const optimizer = new L.Adam(vae.parameters(), { lr: o.lr });
+  mkdirSync(join(out, 'checkpoint'), { recursive: true });
+  let state: L.TrainerState | undefined;
+  let metrics: string[] = [];
+  if (saved) {
+    const r = L.loadCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } });
+    state = r.trainer;
+    const mfile = join(out, L.METRICS_FILE);
+    // Keep the metrics of the epochs the checkpoint covers.
+    metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
+    say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
+  } else {
+    vae.initOutputBias(L.mean(L.flattenImages(trainSet), 0));
+    L.writeModelConfig(out, {
+      format: 'latent-model', version: 1, kind, model: vae.config as unknown as Record<string, unknown>, objective: spec,
+      data: { spec: o.data, labels: o.labels ?? null, testData: o.testData ?? null, binarize: o.binarize, train: train.length, test: test.length },
+      training: { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, evalK: o.evalK, backend: L.getBackend() },
+    });
+  }
+  const batchesPerEpoch = Math.ceil(trainSet.length / o.batch);
+  const bar = progress(o.progress && !quiet);
+  say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels) into ${out}`);
+  const condition = (y: Int32Array | null) => (kind === 'cvae' ? L.oneHot(y!, numClasses) : undefined);
+  let running = 0;
+  try {
+    L.fit({
+      model: vae, optimizer, epochs: o.epochs, batchesPerEpoch, state, clipNorm: o.clip,
+      epochBatches: (epoch, start) => {
+        bar.start(batchesPerEpoch, `epoch ${epoch + 1}/${o.epochs}`);
+        return L.minibatches(trainSet, { batchSize: o.batch, shuffle: true, rng: dataRng, binarize: binarizeTrain === 'dynamic' ? 'dynamic' : 'none', startBatch: start });
+      },
+      loss: (b, step) => objective.evaluate(vae, { x: b.x, y: condition(b.y) }, modelRng, step),
+      onStep: (r) => {
+        running = running === 0 ? r.stats.bound : 0.95 * running + 0.05 * r.stats.bound;
+        bar.update(r.batch, { [spec.kind === 'iwae' ? `IWAE-${spec.k}` : 'ELBO']: running.toFixed(2) });
+      },
+      onNonFinite: (step, q, lr) => say(quiet, `step ${step}: ${q} is not finite; skipped, learning rate lowered to ${lr}`),
+      onEpoch: (r) => {
+        bar.stop();
+        const line = { epoch: r.epoch, step: r.step, seconds: Number(r.seconds.toFixed(3)), loss: r.means.loss, elbo: r.means.elbo, rec: r.means.rec, kl: r.means.kl, bound: r.means.bound, lr: optimizer.lr };
+        metrics.push(JSON.stringify(line));
+        L.writeFileAtomic(join(out, L.METRICS_FILE), new TextEncoder().encode(metrics.join('\n') + '\n'), 'metrics');
+        L.saveModelWeights(out, vae, kind);
+        L.saveCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } }, r.state);
+        say(quiet, `epoch ${r.epoch}: ELBO ${r.means.elbo.toFixed(2)} (rec ${r.means.rec.toFixed(2)}, KL ${r.means.kl.toFixed(2)}), ${r.seconds.toFixed(1)} s`);
+      },
+    });
+  } catch (e) {
+    bar.stop();
+    if (e instanceof L.NonFiniteError) throw new UserError(`${e.message}. The last good checkpoint is in ${ckptFile}; try a lower --lr or --clip.`);
+    throw e;
+  }
+  const evalRng = new L.Generator(o.seed + 9);
+  const testX = L.flattenImages(testSet);
+  const testY = kind === 'cvae' ? L.oneHot(testSet.labels!, numClasses) : undefined;
+  bar.start(testSet.length, `evaluating (k=${o.evalK})`);
+  const ev = L.evaluateVae(vae, { x: testX, y: testY }, { rng: evalRng, k: Math.min(o.k, o.evalK), kEval: o.evalK, onProgress: (d) => bar.update(d) });
+  bar.stop();
+  const imgs = (t: L.Tensor) => L.reshape(t, [t.shape[0], c, h, w]);
+  const sampleY = kind === 'cvae' ? L.oneHot(Array.from({ length: 64 }, (_, i) => i % numClasses), numClasses) : undefined;
+  L.saveImageGrid(join(out, 'samples.png'), imgs(vae.sampleMeans(64, new L.Generator(o.seed + 10), sampleY)), { cols: 8, scale: 2 });
+  const originals = L.slice(testX, 0, 0, 32);
+  const recon = vae.reconstruct(originals, testY && L.slice(testY, 0, 0, 32));
+  // Rows alternate: 8 originals, then their 8 reconstructions.
+  const pairs: L.Tensor[] = [];
+  for (let r = 0; r < 4; r++) pairs.push(L.slice(originals, 0, 8 * r, 8 * r + 8), L.slice(recon, 0, 8 * r, 8 * r + 8));
+  L.saveImageGrid(join(out, 'reconstructions.png'), imgs(L.concat(pairs, 0)), { cols: 8, scale: 2 });
+  const summary = {
+    out, kind, backend: L.getBackend(), epochs: o.epochs, train: train.length, test: ev.n,
+    test_elbo: ev.elbo, [`test_iwae_${ev.k}`]: ev.iwae, test_logpx: ev.logpx, test_nll: -ev.logpx, k_eval: ev.kEval,
+    kl: ev.kl, active_units: ev.activeUnits,
+  };
+  say(quiet, `test (${ev.n} images): ELBO ${ev.elbo.toFixed(2)}, IWAE-${ev.k} ${ev.iwae.toFixed(2)}, NLL ${(-ev.logpx).toFixed(2)} nats (log p(x) by importance sampling, k=${ev.kEval}); ${ev.activeUnits} active units`);
+  say(quiet, `wrote ${join(out, 'samples.png')} and ${join(out, 'reconstructions.png')}`);
+  return summary;
+}
