@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { trainCommand } from './commands/train.js';
 import { UserError } from './errors.js';
@@ -20,6 +21,7 @@ const program = new Command()
   .exitOverride();
 
 program.addCommand(trainCommand());
+program.addCommand(evalCommand());
 program.addCommand(infoCommand());
 program.addCommand(benchCommand());
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { getBackend, readSafetensorsHeader } from '../../src/index.js';
+import { getBackend, nativeStatus, readSafetensorsHeader } from '../../src/index.js';
 import { UserError } from '../errors.js';
 
 /** `latent info <DIR | file.safetensors>`: tensors in a file, and the active backend. */
@@ -13,9 +13,11 @@ export function infoCommand(): Command {
     .addHelpText('after', '\nExample:\n  latent info runs/vae-2026-11-21/model.safetensors\n  latent info            # just the backend')
     .action((path: string | undefined, opts: { json?: boolean }) => {
       const backend = getBackend();
+      const native = nativeStatus();
+      const nativeLine = native.loaded ? `native kernels: loaded (${native.isa})` : `native kernels: not loaded (${native.reason ?? 'unknown'})`;
       if (!path) {
-        if (opts.json) process.stdout.write(JSON.stringify({ backend }) + '\n');
-        else process.stdout.write(`backend: ${backend}\n`);
+        if (opts.json) process.stdout.write(JSON.stringify({ backend, native }) + '\n');
+        else process.stdout.write(`backend: ${backend}\n${nativeLine}\n`);
         return;
       }
       if (!existsSync(path)) throw new UserError(`info: ${path} does not exist`);
