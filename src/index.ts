@@ -14,5 +14,6 @@ export * from './io/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './distributions/index.js';
+export * from './infer/index.js';
 export * from './data/index.js';
 export * from './models/index.js';
