@@ -34,25 +34,6 @@ export interface VaeTrainOptions {
   resume: boolean;
   json: boolean;
   progress: boolean;
-  /** Train on masked images: masks of this spec (parseMaskSpec) drawn per batch. */
-  mask?: string;
-  /** With `mask`: the likelihood counts observed pixels only (default) or all of them (denoising). */
-  maskLoss?: L.MaskedLikelihood;
-  /** The encoder also sees the mask (VaeConfig.maskInput). */
-  maskInput?: boolean;
-}
-
-/** The run's masks: from the saved config when resuming, else from the options. */
-function maskingFor(o: VaeTrainOptions, saved: L.ModelDirConfig | null): { spec: L.MaskSpec | null; loss: L.MaskedLikelihood } {
-  const t = (saved?.training ?? {}) as { mask?: string | null; maskLoss?: L.MaskedLikelihood };
-  const text = saved ? t.mask ?? null : o.mask ?? null;
-  const loss = (saved ? t.maskLoss : o.maskLoss) ?? 'observed';
-  if (text === null) return { spec: null, loss };
-  try {
-    return { spec: L.parseMaskSpec(text), loss };
-  } catch (e) {
-    throw new UserError(`--mask: ${(e as Error).message}`);
-  }
 }
 
 function objectiveFor(kind: string, o: VaeTrainOptions): ObjectiveSpec {
@@ -112,9 +93,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const config: VaeConfig = saved ? (saved.model as unknown as VaeConfig) : {
     inputShape: [channels, height, width], latent: o.latent, hidden: o.hidden, activation: o.activation,
     architecture: o.arch, likelihood: o.likelihood, ...(kind === 'cvae' ? { conditionDim: numClasses } : {}),
-    ...(o.maskInput ? { maskInput: true } : {}),
   };
-  const masking = maskingFor(o, saved);
   const spec = saved?.objective ?? objectiveFor(kind, o);
   let vae: L.VAE;
   let objective: L.Objective;
@@ -143,18 +122,11 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
     metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
-    const trainX = L.flattenImages(trainSet);
-    // On partially observed data only the observed pixels are known: one draw of masks, from its own seed.
-    vae.initOutputBias(masking.spec && masking.loss === 'observed'
-      ? L.observedMeanImage(trainX, L.makeMask(masking.spec, trainSet.length, [channels, height, width], new L.Generator(o.seed + 12)))
-      : L.mean(trainX, 0));
+    vae.initOutputBias(L.mean(L.flattenImages(trainSet), 0));
     L.writeModelConfig(out, {
       format: 'latent-model', version: 1, kind, model: vae.config as unknown as Record<string, unknown>, objective: spec,
       data: { spec: o.data, labels: o.labels ?? null, testData: o.testData ?? null, binarize: o.binarize, train: train.length, test: test.length },
-      training: {
-        epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, evalK: o.evalK, backend: L.getBackend(),
-        ...(masking.spec ? { mask: L.formatMaskSpec(masking.spec), maskLoss: masking.loss } : {}),
-      },
+      training: { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, evalK: o.evalK, backend: L.getBackend() },
     });
   }
   const batchesPerEpoch = Math.ceil(trainSet.length / o.batch);
@@ -169,13 +141,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
         bar.start(batchesPerEpoch, `epoch ${epoch + 1}/${o.epochs}`);
         return L.minibatches(trainSet, { batchSize: o.batch, shuffle: true, rng: dataRng, binarize: binarizeTrain === 'dynamic' ? 'dynamic' : 'none', startBatch: start });
       },
-      loss: (b, step) => {
-        // Masks come from the model's generator, which the checkpoint saves, so --resume stays exact.
-        const batch = masking.spec
-          ? L.maskedBatch(b.x, L.makeMask(masking.spec, b.x.shape[0], [c, h, w], modelRng), masking.loss, condition(b.y))
-          : { x: b.x, y: condition(b.y) };
-        return objective.evaluate(vae, batch, modelRng, step);
-      },
+      loss: (b, step) => objective.evaluate(vae, { x: b.x, y: condition(b.y) }, modelRng, step),
       onStep: (r) => {
         running = running === 0 ? r.stats.bound : 0.95 * running + 0.05 * r.stats.bound;
         bar.update(r.batch, { [spec.kind === 'iwae' ? `IWAE-${spec.k}` : 'ELBO']: running.toFixed(2) });
@@ -200,9 +166,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const testX = L.flattenImages(testSet);
   const testY = kind === 'cvae' ? L.oneHot(testSet.labels!, numClasses) : undefined;
   bar.start(testSet.length, `evaluating (k=${o.evalK})`);
-  // Trained on partially observed data: scored on the observed pixels of test images masked the same way.
-  const testMask = masking.spec && masking.loss === 'observed' ? L.makeMask(masking.spec, testSet.length, [c, h, w], new L.Generator(o.seed + 11)) : undefined;
-  const ev = L.evaluateVae(vae, { x: testX, y: testY, mask: testMask, inputMask: testMask }, { rng: evalRng, k: Math.min(o.k, o.evalK), kEval: o.evalK, onProgress: (d) => bar.update(d) });
+  const ev = L.evaluateVae(vae, { x: testX, y: testY }, { rng: evalRng, k: Math.min(o.k, o.evalK), kEval: o.evalK, onProgress: (d) => bar.update(d) });
   bar.stop();
   const imgs = (t: L.Tensor) => L.reshape(t, [t.shape[0], c, h, w]);
   const sampleY = kind === 'cvae' ? L.oneHot(Array.from({ length: 64 }, (_, i) => i % numClasses), numClasses) : undefined;
@@ -217,9 +181,8 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
     out, kind, backend: L.getBackend(), epochs: o.epochs, train: train.length, test: ev.n,
     test_elbo: ev.elbo, [`test_iwae_${ev.k}`]: ev.iwae, test_logpx: ev.logpx, test_nll: -ev.logpx, k_eval: ev.kEval,
     kl: ev.kl, active_units: ev.activeUnits,
-    ...(masking.spec ? { mask: L.formatMaskSpec(masking.spec), mask_loss: masking.loss } : {}),
   };
-  say(quiet, `test (${ev.n} images): ELBO ${ev.elbo.toFixed(2)}, IWAE-${ev.k} ${ev.iwae.toFixed(2)}, NLL ${(-ev.logpx).toFixed(2)} nats (log p(x) by importance sampling, k=${ev.kEval}${testMask ? `; observed pixels only, mask ${L.formatMaskSpec(masking.spec!)}` : ''}); ${ev.activeUnits} active units`);
+  say(quiet, `test (${ev.n} images): ELBO ${ev.elbo.toFixed(2)}, IWAE-${ev.k} ${ev.iwae.toFixed(2)}, NLL ${(-ev.logpx).toFixed(2)} nats (log p(x) by importance sampling, k=${ev.kEval}); ${ev.activeUnits} active units`);
   say(quiet, `wrote ${join(out, 'samples.png')} and ${join(out, 'reconstructions.png')}`);
   return summary;
 }
