@@ -17,3 +17,5 @@ export * from './distributions/index.js';
 export * from './infer/index.js';
 export * from './data/index.js';
 export * from './models/index.js';
+export * from './models/gmm/index.js';
+export * from './models/ppca/index.js';

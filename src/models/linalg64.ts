@@ -22,6 +22,8 @@ export interface AsMatrixOptions {
   allowNaN?: boolean;
   /** Required number of columns. */
   cols?: number;
+  /** What the required number of columns is, for the error message. */
+  colsWhat?: string;
   /** Minimum number of rows (default 1). */
   minRows?: number;
 }
@@ -62,7 +64,7 @@ export function asMatrix64(x: MatrixInput, who: string, name = 'X', opts: AsMatr
   if (rows < minRows) throw new Error(`${who}: ${name} has ${rows} rows (points); at least ${minRows} needed`);
   if (cols < 1) throw new Error(`${who}: ${name} has no columns (features)`);
   if (opts.cols !== undefined && cols !== opts.cols) {
-    throw new Error(`${who}: ${name} has ${cols} columns but the model was fitted on ${opts.cols} (shape [${rows}, ${cols}], expected [N, ${opts.cols}])`);
+    throw new Error(`${who}: ${name} has ${cols} columns, expected ${opts.cols} (${opts.colsWhat ?? 'the number of features the model was fitted on'}): shape [${rows}, ${cols}], expected [N, ${opts.cols}]`);
   }
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
