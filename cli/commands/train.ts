@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { trainVae, type VaeTrainOptions } from '../train/vae.js';
+import { trainGmm, trainPpca, type ClassicalOptions } from '../train/classical.js';
 
 const MODELS = ['vae', 'iwae', 'cvae', 'm2', 'gmm', 'ppca', 'flow', 'cnf'] as const;
 
@@ -32,6 +33,14 @@ export function trainCommand(): Command {
     .option('--gamma <g>', 'weight of |KL - C| in the capacity objective', positiveNumber('--gamma'), 100)
     .option('--eval-k <k>', 'importance samples for the final test log p(x) (5000 in the IWAE paper)', positiveInt('--eval-k'), 1000)
     .option('--clip <norm>', 'clip the gradient norm', positiveNumber('--clip'))
+    .addOption(new Option('--covariance <type>', 'gmm: covariance of each component').choices(['full', 'tied', 'diag', 'spherical']).default('full'))
+    .option('--max-iter <n>', 'gmm: EM iterations at most', positiveInt('--max-iter'), 100)
+    .option('--tol <t>', 'gmm: stop when the lower bound gains less than this per point', positiveNumber('--tol'), 1e-3)
+    .option('--reg-covar <r>', 'gmm: added to covariance diagonals', positiveNumber('--reg-covar', true), 1e-6)
+    .option('--n-init <n>', 'gmm: initializations, the best kept', positiveInt('--n-init'), 1)
+    .addOption(new Option('--init <method>', 'gmm: initialization').choices(['kmeans', 'k-means++', 'random', 'random_from_data']).default('kmeans'))
+    .option('--bayesian', 'gmm: variational Bayes with a Dirichlet-process prior (unused components fade)', false)
+    .option('--pca <dims>', "gmm: project on this many principal axes first ('auto': 50 for full covariances of > 100 features, 0: off)", 'auto')
     .option('--out <dir>', 'model directory (default runs/<model>-<time>)')
     .option('--resume', "continue the run in --out from its checkpoint", false)
     .option('--json', 'print one JSON object on stdout at the end', false)
@@ -42,12 +51,26 @@ Examples:
   latent train iwae --k 5 --hidden 200,200 --latent 50 --activation tanh
   latent train vae --data fashion-mnist --arch conv --hidden 32,64 --epochs 10
   latent train cvae --out runs/cvae
+  latent train gmm --k 10                        # Gaussian mixture on the digits: cluster purity, means.png
+  latent train ppca --latent 20                  # probabilistic PCA: test log-likelihood, components.png
   latent train vae --out runs/vae --resume --epochs 40`)
-    .action((model: string, opts: VaeTrainOptions & { resume: boolean }) => {
+    .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {
       const kind = oneOf('model', MODELS)(model);
       if (opts.resume && !opts.out) throw new UserError('--resume needs --out DIR, the run to continue');
       if (kind === 'vae' || kind === 'iwae' || kind === 'cvae') {
         const summary = trainVae(kind, opts);
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        return;
+      }
+      if (kind === 'gmm' || kind === 'ppca') {
+        const pca = String((opts as unknown as { pca: string }).pca);
+        if (pca !== 'auto' && !/^\d+$/.test(pca)) throw new UserError(`--pca must be 'auto' or a non-negative integer, got '${pca}'`);
+        const o = {
+          ...(opts as unknown as ClassicalOptions), pca: pca === 'auto' ? 'auto' : Number(pca),
+          // --k is the number of components for a mixture; its default there is 10.
+          components: cmd.getOptionValueSource('k') === 'cli' ? opts.k : 10,
+        } as ClassicalOptions;
+        const summary = kind === 'gmm' ? trainGmm(o) : trainPpca(o);
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
         return;
       }
