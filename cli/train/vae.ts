@@ -154,7 +154,10 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
         L.writeFileAtomic(join(out, L.METRICS_FILE), new TextEncoder().encode(metrics.join('\n') + '\n'), 'metrics');
         L.saveModelWeights(out, vae, kind);
         L.saveCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } }, r.state);
-        say(quiet, `epoch ${r.epoch}: ELBO ${r.means.elbo.toFixed(2)} (rec ${r.means.rec.toFixed(2)}, KL ${r.means.kl.toFixed(2)}), ${r.seconds.toFixed(1)} s`);
+        // IWAE reports its bound and the ELBO of its samples; the ELBO objectives also split rec and KL.
+        const terms = r.means.rec === undefined ? '' : ` (rec ${r.means.rec.toFixed(2)}, KL ${r.means.kl.toFixed(2)})`;
+        const bound = spec.kind === 'iwae' ? `IWAE-${spec.k} ${r.means.bound.toFixed(2)}, ` : '';
+        say(quiet, `epoch ${r.epoch}: ${bound}ELBO ${r.means.elbo.toFixed(2)}${terms}, ${r.seconds.toFixed(1)} s`);
       },
     });
   } catch (e) {

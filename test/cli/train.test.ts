@@ -38,6 +38,18 @@ test('latent train writes a complete model directory and a JSON summary', () => 
   assert.ok(e.nll > 50 && e.elbo <= e.logpx, JSON.stringify(e));
 });
 
+test('latent train iwae and cvae run end to end', () => {
+  for (const model of ['iwae', 'cvae']) {
+    const out = join(root, model);
+    const r = latent('train', model, '--epochs', '1', ...tiny, '--k', '3', '--out', out, '--json');
+    assert.equal(r.status, 0, `${model}: ${r.stderr}`);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.kind, model);
+    assert.ok(Number.isFinite(s.test_nll) && s.test_elbo <= s.test_logpx, JSON.stringify(s));
+    assert.match(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), /"bound"/);
+  }
+});
+
 test('latent train --resume continues to exactly the weights of an uninterrupted run', () => {
   const straight = join(root, 'straight');
   const split = join(root, 'split');
