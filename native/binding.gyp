@@ -10,7 +10,9 @@
         "src/addon.cc",
         "src/gemm.cc",
         "src/elementwise.cc",
+        "src/fused.cc",
         "src/indexing.cc",
+        "src/random.cc",
         "src/threads.cc"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

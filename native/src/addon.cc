@@ -13,7 +13,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "kernels.h"
 
@@ -21,13 +27,16 @@ namespace latent {
 namespace {
 
 constexpr int kMaxRank = 64;
-constexpr int kMaxArgs = 12;
+constexpr int kMaxArgs = 16;
 
 enum Kernel { kUnary, kBinary, kClamp, kWhere, kReduce, kGemm, kStridedCopy, kStridedAssign, kIm2col, kCol2im,
-              kIndexSelect, kIndexAdd, kGather, kScatterAdd, kKernelCount };
+              kIndexSelect, kIndexAdd, kGather, kScatterAdd, kBiasActivation, kActivationGrad, kBernoulliLogits,
+              kBernoulliLogitsGrad, kGaussianKL, kAdamStep, kPhilox, kKernelCount };
 const char* const kKernelNames[kKernelCount] = {"unary", "binary", "clamp", "where", "reduce", "gemm", "stridedCopy",
                                                 "stridedAssign", "im2col", "col2im", "indexSelect", "indexAdd",
-                                                "gather", "scatterAdd"};
+                                                "gather", "scatterAdd", "biasActivation", "activationGrad",
+                                                "bernoulliLogits", "bernoulliLogitsGrad", "gaussianKL", "adamStep",
+                                                "philox"};
 
 /** Per-environment state (one per main thread or worker): the TypeScript fallbacks. */
 struct Instance {
@@ -446,6 +455,18 @@ bool geometry(Call& c, size_t i, ConvGeometry& g) {
     std::snprintf(name, sizeof name, "geometry.%s", f.name);
     if (!integer(c, v, *f.dst, name, f.lo)) return false;
   }
+  // Optional: the layout of the columns (absent or false: [N, C*kh*kw, L]).
+  bool has = false;
+  g.batchInColumns = false;
+  if (napi_has_named_property(c.env, c.argv[i], "batchInColumns", &has) == napi_ok && has) {
+    napi_value v;
+    napi_valuetype t;
+    if (napi_get_named_property(c.env, c.argv[i], "batchInColumns", &v) != napi_ok || napi_typeof(c.env, v, &t) != napi_ok) {
+      return c.fail("TypeError", "geometry.batchInColumns could not be read");
+    }
+    if (t == napi_boolean) napi_get_value_bool(c.env, v, &g.batchInColumns);
+    else if (t != napi_undefined) return c.fail("TypeError", "geometry.batchInColumns must be a boolean");
+  }
   return true;
 }
 
@@ -576,6 +597,172 @@ napi_value ScatterAdd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- fused --------------------------------------------------------------
+
+const char* const kActivationNames[] = {"identity", "relu", "tanh", "sigmoid"};
+
+/** A float array of x's dtype, or null (then `present` is false). */
+bool optionalFloatArray(Call& c, size_t i, Array& out, bool& present, const char* name) {
+  if (c.failed) return false;
+  napi_valuetype t;
+  if (napi_typeof(c.env, c.argv[i], &t) != napi_ok) return c.failf("TypeError", "%s must be a typed array or null", name);
+  present = t != napi_null && t != napi_undefined;
+  return !present || floatArray(c, i, out, name);
+}
+
+napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  Call c(env, info, kBiasActivation, 7);
+  Activation act;
+  Array x, bias, out;
+  bool hasBias = false;
+  int64_t outer, channels, inner;
+  if (!opCode(c, 0, kActivationNames, act) || !floatArray(c, 1, x, "x") || !optionalFloatArray(c, 2, bias, hasBias, "bias") ||
+      !integer(c, c.argv[3], outer, "outer") || !integer(c, c.argv[4], channels, "channels") ||
+      !integer(c, c.argv[5], inner, "inner") || !floatArray(c, 6, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, out) || (hasBias && !sameDtype(x, bias))) return fallback(c);
+  const uint64_t n = static_cast<uint64_t>(outer * channels * inner);
+  if (n > x.length || n > out.length) return c.fail("RangeError", "x and out must hold outer*channels*inner values"), nullptr;
+  if (hasBias && static_cast<uint64_t>(channels) > bias.length) return c.fail("RangeError", "bias is shorter than channels"), nullptr;
+  // In place, or on separate arrays: a partial overlap would read values already written.
+  const char* xb = static_cast<const char*>(x.data);
+  const char* ob = static_cast<const char*>(out.data);
+  const size_t bytes = n * (x.dtype == DType::f32 ? 4 : 8);
+  if (xb != ob && xb < ob + bytes && ob < xb + bytes) return c.fail("RangeError", "x and out overlap without being the same array"), nullptr;
+  if (x.dtype == DType::f32) biasActivation(act, F32(x), hasBias ? F32(bias) : nullptr, outer, channels, inner, F32(out));
+  else biasActivation(act, F64(x), hasBias ? F64(bias) : nullptr, outer, channels, inner, F64(out));
+  return nullptr;
+}
+
+napi_value ActivationGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, kActivationGrad, 4);
+  Activation act;
+  Array g, y, out;
+  if (!opCode(c, 0, kActivationNames, act) || !floatArray(c, 1, g, "g") || !floatArray(c, 2, y, "y") ||
+      !floatArray(c, 3, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(g, y) || !sameDtype(g, out)) return fallback(c);
+  if (g.length < out.length || y.length < out.length) return c.fail("RangeError", "g and y must be as long as out"), nullptr;
+  if (g.dtype == DType::f32) activationGrad(act, F32(g), F32(y), F32(out), out.length);
+  else activationGrad(act, F64(g), F64(y), F64(out), out.length);
+  return nullptr;
+}
+
+/** x holds rows*cols values or one row of cols (repeated); returns false after throwing otherwise. */
+bool bernoulliX(Call& c, const Array& x, int64_t rows, int64_t cols, bool& repeats) {
+  const uint64_t n = static_cast<uint64_t>(rows * cols);
+  repeats = x.length != n;
+  if (repeats && x.length != static_cast<uint64_t>(cols)) return c.fail("RangeError", "x must hold rows*cols or cols values");
+  return true;
+}
+
+napi_value BernoulliLogits(napi_env env, napi_callback_info info) {
+  Call c(env, info, kBernoulliLogits, 6);
+  Array x, l, out, sig;
+  bool hasSig = false, repeats = false;
+  int64_t rows, cols;
+  if (!floatArray(c, 0, x, "x") || !floatArray(c, 1, l, "logits") || !integer(c, c.argv[2], rows, "rows") ||
+      !integer(c, c.argv[3], cols, "cols") || !floatArray(c, 4, out, "out") || !optionalFloatArray(c, 5, sig, hasSig, "sigmoid")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, l) || !sameDtype(x, out) || (hasSig && !sameDtype(x, sig))) return fallback(c);
+  const uint64_t n = static_cast<uint64_t>(rows * cols);
+  if (l.length < n || out.length < static_cast<uint64_t>(rows) || (hasSig && sig.length < n)) {
+    return c.fail("RangeError", "logits (and sigmoid) must hold rows*cols values and out rows"), nullptr;
+  }
+  if (!bernoulliX(c, x, rows, cols, repeats)) return nullptr;
+  if (x.dtype == DType::f32) bernoulliLogits(F32(x), repeats, F32(l), rows, cols, F32(out), hasSig ? F32(sig) : nullptr);
+  else bernoulliLogits(F64(x), repeats, F64(l), rows, cols, F64(out), hasSig ? F64(sig) : nullptr);
+  return nullptr;
+}
+
+napi_value BernoulliLogitsGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, kBernoulliLogitsGrad, 7);
+  Array g, x, l, sig, out;
+  bool hasSig = false, repeats = false;
+  int64_t rows, cols;
+  if (!floatArray(c, 0, g, "g") || !floatArray(c, 1, x, "x") || !floatArray(c, 2, l, "logits") ||
+      !optionalFloatArray(c, 3, sig, hasSig, "sigmoid") || !integer(c, c.argv[4], rows, "rows") ||
+      !integer(c, c.argv[5], cols, "cols") || !floatArray(c, 6, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(g, x) || !sameDtype(g, l) || !sameDtype(g, out) || (hasSig && !sameDtype(g, sig))) return fallback(c);
+  const uint64_t n = static_cast<uint64_t>(rows * cols);
+  if (g.length < static_cast<uint64_t>(rows) || l.length < n || out.length < n || (hasSig && sig.length < n)) {
+    return c.fail("RangeError", "g must hold rows values, logits, sigmoid and out rows*cols"), nullptr;
+  }
+  if (!bernoulliX(c, x, rows, cols, repeats)) return nullptr;
+  if (g.dtype == DType::f32) bernoulliLogitsGrad(F32(g), F32(x), repeats, F32(l), hasSig ? F32(sig) : nullptr, rows, cols, F32(out));
+  else bernoulliLogitsGrad(F64(g), F64(x), repeats, F64(l), hasSig ? F64(sig) : nullptr, rows, cols, F64(out));
+  return nullptr;
+}
+
+napi_value GaussianKL(napi_env env, napi_callback_info info) {
+  Call c(env, info, kGaussianKL, 5);
+  Array mu, lv, out;
+  int64_t rows, cols;
+  if (!floatArray(c, 0, mu, "mu") || !floatArray(c, 1, lv, "logvar") || !integer(c, c.argv[2], rows, "rows") ||
+      !integer(c, c.argv[3], cols, "cols") || !floatArray(c, 4, out, "out")) {
+    return nullptr;
+  }
+  if (!sameDtype(mu, lv) || !sameDtype(mu, out)) return fallback(c);
+  const uint64_t n = static_cast<uint64_t>(rows * cols);
+  if (mu.length < n || lv.length < n || out.length < static_cast<uint64_t>(rows)) {
+    return c.fail("RangeError", "mu and logvar must hold rows*cols values and out rows"), nullptr;
+  }
+  if (mu.dtype == DType::f32) gaussianKL(F32(mu), F32(lv), rows, cols, F32(out));
+  else gaussianKL(F64(mu), F64(lv), rows, cols, F64(out));
+  return nullptr;
+}
+
+napi_value AdamStep(napi_env env, napi_callback_info info) {
+  Call c(env, info, kAdamStep, 13);
+  Array p, g, m, v, vmax;
+  bool hasMax = false;
+  AdamScalars s{};
+  if (!floatArray(c, 0, p, "p") || !floatArray(c, 1, g, "g") || !floatArray(c, 2, m, "m") || !floatArray(c, 3, v, "v") ||
+      !optionalFloatArray(c, 4, vmax, hasMax, "vmax") || !number(c, c.argv[5], s.stepSize, "stepSize") ||
+      !number(c, c.argv[6], s.beta1, "beta1") || !number(c, c.argv[7], s.beta2, "beta2") ||
+      !number(c, c.argv[8], s.bc2Sqrt, "bc2Sqrt") || !number(c, c.argv[9], s.eps, "eps") || !number(c, c.argv[10], s.l2, "l2") ||
+      !number(c, c.argv[11], s.shrink, "shrink") || !boolean(c, 12, s.maximize, "maximize")) {
+    return nullptr;
+  }
+  if (!sameDtype(p, g) || !sameDtype(p, m) || !sameDtype(p, v) || (hasMax && !sameDtype(p, vmax))) return fallback(c);
+  const size_t n = p.length;
+  if (g.length < n || m.length < n || v.length < n || (hasMax && vmax.length < n)) {
+    return c.fail("RangeError", "g, m, v (and vmax) must be as long as p"), nullptr;
+  }
+  if (p.dtype == DType::f32) adamStep(F32(p), F32(g), F32(m), F32(v), hasMax ? F32(vmax) : nullptr, s, n);
+  else adamStep(F64(p), F64(g), F64(m), F64(v), hasMax ? F64(vmax) : nullptr, s, n);
+  return nullptr;
+}
+
+// ---- random -------------------------------------------------------------
+
+napi_value Philox(napi_env env, napi_callback_info info) {
+  Call c(env, info, kPhilox, 4);
+  int64_t key0, key1, first;
+  Array out;
+  if (!integer(c, c.argv[0], key0, "key0") || !integer(c, c.argv[1], key1, "key1") || !integer(c, c.argv[2], first, "firstBlock") ||
+      !typedArray(c, 3, out, "out")) {
+    return nullptr;
+  }
+  if (key0 > 0xffffffffLL || key1 > 0xffffffffLL) return c.fail("RangeError", "key0 and key1 must be below 2^32"), nullptr;
+  if (out.dtype != DType::other) return c.fail("TypeError", "out must be a Uint32Array"), nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, c.argv[3], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint32_array) {
+    return c.fail("TypeError", "out must be a Uint32Array"), nullptr;
+  }
+  philox(static_cast<uint32_t>(key0), static_cast<uint32_t>(key1), static_cast<uint64_t>(first), static_cast<uint32_t*>(data), length / 4);
+  return nullptr;
+}
+
 // ---- housekeeping -------------------------------------------------------
 
 napi_value str(napi_env env, const char* s) {
@@ -638,7 +825,40 @@ void FreeInstance(napi_env env, void* data, void*) {
   delete inst;
 }
 
+// ---- the allocator ----------------------------------------------------------
+
+/**
+ * Every op writes a fresh typed array, which V8 allocates with calloc and
+ * frees only when the garbage collector finds it dead, often many arrays at
+ * once. With glibc's defaults, the memory freed at the top of the heap is
+ * returned to the kernel as soon as it exceeds the trim threshold (a few
+ * hundred KB), so the next step's arrays fault their pages in again: about
+ * 50 page faults for each 200 KB GEMM output, an eighth of the GEMM's time
+ * (BENCHMARKS.md). Holding the mmap threshold at 32 MB and trimming only
+ * above 128 MB keeps freed memory for reuse; the resident size stays flat at
+ * the working set plus at most 128 MB. Skipped when LATENT_MALLOC=system or
+ * when the user tunes glibc's malloc through its own environment variables.
+ */
+const char* gAllocator = "system";
+std::once_flag gAllocatorOnce;
+
+void tuneAllocator() {
+#if defined(__GLIBC__)
+  const char* opt = std::getenv("LATENT_MALLOC");
+  if (opt && std::strcmp(opt, "system") == 0) return;
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") || std::getenv("MALLOC_TOP_PAD_") ||
+      std::getenv("GLIBC_TUNABLES")) {
+    return;
+  }
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 128 << 20) == 1) gAllocator = "tuned";
+#endif
+}
+
+/** allocator() -> 'tuned' when the glibc malloc thresholds above are in effect, else 'system'. */
+napi_value AllocatorFn(napi_env env, napi_callback_info) { return str(env, gAllocator); }
+
 napi_value Init(napi_env env, napi_value exports) {
+  std::call_once(gAllocatorOnce, tuneAllocator);
   napi_set_instance_data(env, new Instance(), FreeInstance, nullptr);
   const napi_property_descriptor props[] = {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -655,10 +875,18 @@ napi_value Init(napi_env env, napi_value exports) {
       {"indexAdd", nullptr, IndexAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"scatterAdd", nullptr, ScatterAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"biasActivation", nullptr, BiasActivation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"activationGrad", nullptr, ActivationGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bernoulliLogits", nullptr, BernoulliLogits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bernoulliLogitsGrad", nullptr, BernoulliLogitsGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gaussianKL", nullptr, GaussianKL, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"philox", nullptr, Philox, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"isa", nullptr, IsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"detectedIsa", nullptr, DetectedIsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, ThreadsFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setFallbacks", nullptr, SetFallbacks, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"allocator", nullptr, AllocatorFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -4,82 +4,170 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "kernels.h"
+
+#if defined(LATENT_NO_CLONES)
+#define LATENT_INDEX_CLONES
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LATENT_INDEX_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LATENT_INDEX_CLONES
+#endif
+#define LATENT_INDEX_INLINE inline __attribute__((always_inline))
 
 namespace latent {
 
 namespace {
 
-/** The ox range [lo, hi) for which ox*stride - pad + offset lies in [0, size). */
-inline void validRange(int64_t size, int64_t out, int64_t stride, int64_t pad, int64_t offset, int64_t& lo, int64_t& hi) {
-  // ceil((pad - offset) / stride) and floor((size - 1 + pad - offset) / stride) for possibly negative numerators.
-  auto ceilDiv = [](int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
-  auto floorDiv = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
-  lo = std::max<int64_t>(0, ceilDiv(pad - offset, stride));
-  hi = std::min<int64_t>(out, floorDiv(size - 1 + pad - offset, stride) + 1);
-  if (hi < lo) hi = lo;
+/** Element strides of cols between rows (c, i, j) and between images, for the geometry's layout. */
+inline void colsStrides(const ConvGeometry& g, int64_t& rowStride, int64_t& batchStride) {
+  const int64_t L = g.outH * g.outW, rows = g.channels * g.kernelH * g.kernelW;
+  rowStride = g.batchInColumns ? g.batch * L : L;
+  batchStride = g.batchInColumns ? L : rows * L;
+}
+
+/**
+ * For each kernel tap (i, j) and output position t = oy*OW + ox, the offset
+ * of the pixel it reads in an image plane padded by padH rows and padW
+ * columns on each side: kh*kw*L entries shared by every image and channel.
+ * Every window lies inside the padded plane (that is how outH and outW are
+ * defined), so the kernels' inner loop is a plain table lookup, without a
+ * bounds test.
+ */
+std::vector<int32_t> tapOffsets(const ConvGeometry& g) {
+  const int64_t L = g.outH * g.outW, pw = g.width + 2 * g.padW;
+  std::vector<int32_t> off(static_cast<size_t>(g.kernelH * g.kernelW * L));
+  size_t k = 0;
+  for (int64_t i = 0; i < g.kernelH; i++) {
+    for (int64_t j = 0; j < g.kernelW; j++) {
+      for (int64_t oy = 0; oy < g.outH; oy++) {
+        for (int64_t ox = 0; ox < g.outW; ox++) {
+          off[k++] = static_cast<int32_t>((oy * g.strideH + i * g.dilationH) * pw + ox * g.strideW + j * g.dilationW);
+        }
+      }
+    }
+  }
+  return off;
+}
+
+/**
+ * Images handled together: one at a time for [N, C*kh*kw, L] (cols is
+ * written image by image); for [C*kh*kw, N, L], blocks whose padded planes
+ * fit in 16 KB (they stay in L1), so that every row of cols gets the
+ * block's consecutive chunks while its planes stay in cache.
+ */
+int64_t imageBlock(const ConvGeometry& g, int64_t paddedPlane, int64_t elementSize) {
+  if (!g.batchInColumns) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(g.batch, (16 << 10) / std::max<int64_t>(1, paddedPlane * elementSize)));
+}
+
+/**
+ * Walks the images in blocks, channel by channel: `load(n, plane)` fills the
+ * padded plane of (n, c) in scratch, `tap(n, row, tapIndex, plane)` handles
+ * one row (c, i, j) of cols for image n, and `store(n, plane)` (col2im)
+ * writes the plane back.
+ */
+template <class T, class Load, class Tap, class Store>
+LATENT_INDEX_INLINE void walkPlanes(const ConvGeometry& g, T* scratch, int64_t paddedPlane, int64_t block, Load load, Tap tap,
+                                    Store store) {
+  const int64_t kk = g.kernelH * g.kernelW;
+  for (int64_t n0 = 0; n0 < g.batch; n0 += block) {
+    const int64_t n1 = std::min(g.batch, n0 + block);
+    for (int64_t c = 0; c < g.channels; c++) {
+      for (int64_t n = n0; n < n1; n++) load(n, c, scratch + (n - n0) * paddedPlane);
+      for (int64_t q = 0; q < kk; q++) {
+        for (int64_t n = n0; n < n1; n++) tap(n, c * kk + q, q, scratch + (n - n0) * paddedPlane);
+      }
+      for (int64_t n = n0; n < n1; n++) store(n, c, scratch + (n - n0) * paddedPlane);
+    }
+  }
+}
+
+template <class T>
+LATENT_INDEX_INLINE void im2colLoop(const T* x, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* cols) {
+  const int64_t H = g.height, W = g.width, PW = W + 2 * g.padW, PH = H + 2 * g.padH, L = g.outH * g.outW;
+  int64_t rowStride, batchStride;
+  colsStrides(g, rowStride, batchStride);
+  walkPlanes(g, scratch, PH * PW, imageBlock(g, PH * PW, sizeof(T)),
+             [&](int64_t n, int64_t c, T* __restrict plane) {
+               const T* src = x + (n * g.channels + c) * H * W;
+               std::fill(plane, plane + g.padH * PW, T(0));
+               for (int64_t y = 0; y < H; y++) {
+                 T* row = plane + (y + g.padH) * PW;
+                 std::fill(row, row + g.padW, T(0));
+                 std::memcpy(row + g.padW, src + y * W, sizeof(T) * W);
+                 std::fill(row + g.padW + W, row + PW, T(0));
+               }
+               std::fill(plane + (H + g.padH) * PW, plane + PH * PW, T(0));
+             },
+             [&](int64_t n, int64_t row, int64_t q, const T* __restrict plane) {
+               const int32_t* __restrict off = taps + q * L;
+               T* __restrict dst = cols + n * batchStride + row * rowStride;
+               for (int64_t t = 0; t < L; t++) dst[t] = plane[off[t]];
+             },
+             [](int64_t, int64_t, T*) {});
+}
+
+template <class T>
+LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* x) {
+  const int64_t H = g.height, W = g.width, PW = W + 2 * g.padW, PH = H + 2 * g.padH, L = g.outH * g.outW;
+  int64_t rowStride, batchStride;
+  colsStrides(g, rowStride, batchStride);
+  // The plane starts from x's values and receives the taps in the order (i, j), as the
+  // TypeScript kernel adds them into x: the same sums, bit for bit, in either layout.
+  walkPlanes(g, scratch, PH * PW, imageBlock(g, PH * PW, sizeof(T)),
+             [&](int64_t n, int64_t c, T* __restrict plane) {
+               const T* src = x + (n * g.channels + c) * H * W;
+               std::fill(plane, plane + PH * PW, T(0));
+               for (int64_t y = 0; y < H; y++) std::memcpy(plane + (y + g.padH) * PW + g.padW, src + y * W, sizeof(T) * W);
+             },
+             [&](int64_t n, int64_t row, int64_t q, T* __restrict plane) {
+               const int32_t* __restrict off = taps + q * L;
+               const T* __restrict src = cols + n * batchStride + row * rowStride;
+               // The offsets of one tap are distinct (windows move by at least a pixel).
+               for (int64_t t = 0; t < L; t++) plane[off[t]] += src[t];
+             },
+             [&](int64_t n, int64_t c, const T* __restrict plane) {
+               T* dst = x + (n * g.channels + c) * H * W;
+               for (int64_t y = 0; y < H; y++) std::memcpy(dst + y * W, plane + (y + g.padH) * PW + g.padW, sizeof(T) * W);
+             });
+}
+
+LATENT_INDEX_CLONES void im2colF32(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colLoop(x, g, taps, s, cols); }
+LATENT_INDEX_CLONES void im2colF64(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colLoop(x, g, taps, s, cols); }
+LATENT_INDEX_CLONES void col2imF32(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x) { col2imLoop(cols, g, taps, s, x); }
+LATENT_INDEX_CLONES void col2imF64(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x) { col2imLoop(cols, g, taps, s, x); }
+
+void im2colTyped(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colF32(x, g, taps, s, cols); }
+void im2colTyped(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colF64(x, g, taps, s, cols); }
+void col2imTyped(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x) { col2imF32(cols, g, taps, s, x); }
+void col2imTyped(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x) { col2imF64(cols, g, taps, s, x); }
+
+/** The padded planes of one block of images, for the kernels' scratch. */
+template <class T>
+std::vector<T> planeScratch(const ConvGeometry& g) {
+  const int64_t paddedPlane = (g.height + 2 * g.padH) * (g.width + 2 * g.padW);
+  return std::vector<T>(static_cast<size_t>(paddedPlane * imageBlock(g, paddedPlane, sizeof(T))));
 }
 
 }  // namespace
 
 template <class T>
 void im2col(const T* x, const ConvGeometry& g, T* cols) {
-  const int64_t H = g.height, W = g.width, OH = g.outH, OW = g.outW, L = OH * OW;
-  int64_t row = 0;
-  for (int64_t nc = 0; nc < g.batch * g.channels; nc++) {
-    const T* xb = x + nc * H * W;
-    for (int64_t i = 0; i < g.kernelH; i++) {
-      for (int64_t j = 0; j < g.kernelW; j++, row++) {
-        const int64_t colOff = j * g.dilationW - g.padW;
-        int64_t lo, hi;
-        validRange(W, OW, g.strideW, g.padW, j * g.dilationW, lo, hi);
-        for (int64_t oy = 0; oy < OH; oy++) {
-          T* dst = cols + row * L + oy * OW;
-          const int64_t iy = oy * g.strideH - g.padH + i * g.dilationH;
-          if (iy < 0 || iy >= H) {
-            std::fill(dst, dst + OW, T(0));
-            continue;
-          }
-          const T* src = xb + iy * W + colOff;
-          std::fill(dst, dst + lo, T(0));
-          if (g.strideW == 1) {
-            std::copy(src + lo, src + hi, dst + lo);
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g.strideW];
-          }
-          std::fill(dst + hi, dst + OW, T(0));
-        }
-      }
-    }
-  }
+  if (g.batch * g.channels * g.outH * g.outW == 0) return;
+  const std::vector<int32_t> taps = tapOffsets(g);
+  std::vector<T> scratch = planeScratch<T>(g);
+  im2colTyped(x, g, taps.data(), scratch.data(), cols);
 }
 
 template <class T>
 void col2im(const T* cols, const ConvGeometry& g, T* x) {
-  const int64_t H = g.height, W = g.width, OH = g.outH, OW = g.outW, L = OH * OW;
-  int64_t row = 0;
-  for (int64_t nc = 0; nc < g.batch * g.channels; nc++) {
-    T* xb = x + nc * H * W;
-    for (int64_t i = 0; i < g.kernelH; i++) {
-      for (int64_t j = 0; j < g.kernelW; j++, row++) {
-        const int64_t colOff = j * g.dilationW - g.padW;
-        int64_t lo, hi;
-        validRange(W, OW, g.strideW, g.padW, j * g.dilationW, lo, hi);
-        for (int64_t oy = 0; oy < OH; oy++) {
-          const int64_t iy = oy * g.strideH - g.padH + i * g.dilationH;
-          if (iy < 0 || iy >= H) continue;
-          const T* src = cols + row * L + oy * OW;
-          T* dst = xb + iy * W + colOff;
-          if (g.strideW == 1) {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g.strideW] += src[ox];
-          }
-        }
-      }
-    }
-  }
+  if (g.batch * g.channels * g.outH * g.outW == 0) return;
+  const std::vector<int32_t> taps = tapOffsets(g);
+  std::vector<T> scratch = planeScratch<T>(g);
+  col2imTyped(cols, g, taps.data(), scratch.data(), x);
 }
 
 template <class T>

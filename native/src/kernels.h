@@ -70,6 +70,8 @@ template <class T> void stridedAssign(const T* src, T* out, int64_t offset, cons
 struct ConvGeometry {
   int64_t batch, channels, height, width, kernelH, kernelW;
   int64_t strideH, strideW, padH, padW, dilationH, dilationW, outH, outW;
+  /** cols is [C*kh*kw, N, outH*outW] instead of [N, C*kh*kw, outH*outW]. */
+  bool batchInColumns = false;
 };
 
 template <class T> void im2col(const T* x, const ConvGeometry& g, T* cols);
@@ -78,5 +80,34 @@ template <class T> void indexSelect(const T* x, int64_t outer, int64_t n, int64_
 template <class T> void indexAdd(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* idx, int64_t m, T* out);
 template <class T> void gather(const T* x, const int64_t* xShape, int axis, const int32_t* index, const int64_t* indexShape, int rank, size_t count, T* out);
 template <class T> void scatterAdd(const T* src, const int32_t* index, const int64_t* indexShape, int axis, T* out, const int64_t* outShape, int rank, size_t count);
+
+// ---- fused kernels (fused.cc) ---------------------------------------------
+
+enum class Activation { identity, relu, tanh, sigmoid, count };
+
+/** out = act(x + bias[k]) over x viewed as [outer, channels, inner] (no bias: act(x)); the sum is rounded to T before act; out may be x. */
+template <class T> void biasActivation(Activation act, const T* x, const T* bias, int64_t outer, int64_t channels, int64_t inner, T* out);
+/** out = g * act'(x) from y = act(x): relu g (y > 0), tanh g (1 - y y), sigmoid g (y (1 - y)), identity g; each op in T. */
+template <class T> void activationGrad(Activation act, const T* g, const T* y, T* out, size_t n);
+/** out[r] = sum_j x l - softplus(l) in double over logits l [rows, cols]; x is [rows, cols] or one row repeated; sig (optional) = sigmoid(l). */
+template <class T> void bernoulliLogits(const T* x, bool xRepeats, const T* l, int64_t rows, int64_t cols, T* out, T* sig);
+/** out[r, j] = g[r] (x - sigmoid(l)) in double, rounded once; sigmoid read from sig when not null. */
+template <class T> void bernoulliLogitsGrad(const T* g, const T* x, bool xRepeats, const T* l, const T* sig, int64_t rows,
+                                            int64_t cols, T* out);
+/** out[r] = -1/2 sum_j (1 + lv - mu^2 - exp(lv)) in double. */
+template <class T> void gaussianKL(const T* mu, const T* logvar, int64_t rows, int64_t cols, T* out);
+
+/** The scalars of one Adam step (see src/kernels/registry.ts, adamStep). */
+struct AdamScalars {
+  double stepSize, beta1, beta2, bc2Sqrt, eps, l2, shrink;
+  bool maximize;
+};
+/** One Adam/AdamW step in place over n entries; vmax null unless amsgrad. */
+template <class T> void adamStep(T* p, const T* g, T* m, T* v, T* vmax, const AdamScalars& s, size_t n);
+
+// ---- random (random.cc) ----------------------------------------------------
+
+/** out[4b .. 4b + 3] = Philox4x32-10 of counter (firstBlock + b: low, high, 0, 0) under key (key0, key1), for b < blocks. */
+void philox(uint32_t key0, uint32_t key1, uint64_t firstBlock, uint32_t* out, uint64_t blocks);
 
 }  // namespace latent

@@ -11,7 +11,10 @@
 // fdlibm): exp(x) = 2^k e^r with |r| <= ln2/2 and a degree-12 Taylor
 // polynomial; log(x) = e ln2 + 2 atanh(s), s = f / (2 + f), f = m - 1 for
 // m in [sqrt(1/2), sqrt(2)); log1p by Goldberg's correction
-// x log(u) / (u - 1), u = 1 + x.
+// x log(u) / (u - 1), u = 1 + x; expm1 by the same reduction as exp,
+// 2^k (e^r - 1) + (2^k - 1), with e^r - 1 as a polynomial free of
+// cancellation; log(1 + e) for e in [0, 1] (softplus) without log's
+// exponent extraction.
 #pragma once
 
 #include <cstdint>
@@ -29,22 +32,31 @@ typedef float f8 __attribute__((vector_size(32)));
 VMATH_INLINE d8 splat(double v) { return d8{v, v, v, v, v, v, v, v}; }
 VMATH_INLINE d8 select(i8 mask, d8 a, d8 b) { return mask ? a : b; }
 VMATH_INLINE d8 absd(d8 x) { return (d8)((i8)x & 0x7fffffffffffffffLL); }
+// Special values tested on the bits: GCC sometimes turns a floating-point
+// == or != on a vector converted from float32 into a compare per lane.
+VMATH_INLINE i8 isNaN(d8 x) { return ((i8)x & 0x7fffffffffffffffLL) > 0x7ff0000000000000LL; }
+VMATH_INLINE i8 isZero(d8 x) { return ((i8)x << 1) == 0; }
+VMATH_INLINE i8 isPosInf(d8 x) { return (i8)x == 0x7ff0000000000000LL; }
 VMATH_INLINE d8 copySign(d8 mag, d8 sign) {
   const i8 s = (i8)sign & (i8)splat(-0.0);
   return (d8)(((i8)mag & 0x7fffffffffffffffLL) | s);
 }
 
-/** e^x for x in double; inputs beyond [-708, 709] are clamped (fine once rounded to float32: 0 or inf). */
-VMATH_INLINE d8 exp(d8 x) {
-  const d8 lo = splat(-708.0), hi = splat(709.0);
-  x = select(x < lo, lo, x);
-  x = select(x > hi, hi, x);  // NaN passes both
+/** Splits x into k ln2 + r, |r| <= ln2/2 (Cody-Waite, two-part ln2); `t` carries k in its low mantissa bits. */
+VMATH_INLINE d8 reduceLn2(d8 x, d8& t, d8& k) {
   const d8 shift = splat(6755399441055744.0);  // 1.5 * 2^52: adding it rounds to an integer in the low mantissa bits
-  const d8 t = x * splat(1.4426950408889634) + shift;
-  const d8 k = t - shift;
-  const d8 r = (x - k * splat(6.93147180369123816490e-01)) - k * splat(1.90821492927058770002e-10);
-  // Taylor to r^12: the remainder is below 2e-16 relative for |r| <= ln2/2.
-  d8 p = splat(1.0 / 479001600.0);
+  t = x * splat(1.4426950408889634) + shift;
+  k = t - shift;
+  return (x - k * splat(6.93147180369123816490e-01)) - k * splat(1.90821492927058770002e-10);
+}
+
+/** 2^k for the integer k held in t's low bits (k in [-1022, 1023]). */
+VMATH_INLINE d8 pow2(d8 t) { return (d8)(((i8)t + 1023) << 52); }
+
+/** e^r - 1 - r for |r| <= ln2/2: Taylor from r^2 to r^13 (the remainder is below 1e-17 of e^r - 1). */
+VMATH_INLINE d8 expm1Tail(d8 r) {
+  d8 p = splat(1.0 / 6227020800.0);
+  p = p * r + splat(1.0 / 479001600.0);
   p = p * r + splat(1.0 / 39916800.0);
   p = p * r + splat(1.0 / 3628800.0);
   p = p * r + splat(1.0 / 362880.0);
@@ -55,11 +67,32 @@ VMATH_INLINE d8 exp(d8 x) {
   p = p * r + splat(1.0 / 24.0);
   p = p * r + splat(1.0 / 6.0);
   p = p * r + splat(0.5);
-  p = p * r + splat(1.0);
-  p = p * r + splat(1.0);
-  // 2^k from the integer in t's low bits: (k + 1023) << 52, k in [-1022, 1023].
-  const i8 scale = ((i8)t + 1023) << 52;
-  return p * (d8)scale;
+  return p * (r * r);
+}
+
+/** e^x for x in double; inputs beyond [-708, 709] are clamped (fine once rounded to float32: 0 or inf). */
+VMATH_INLINE d8 exp(d8 x) {
+  const d8 lo = splat(-708.0), hi = splat(709.0);
+  x = select(x < lo, lo, x);
+  x = select(x > hi, hi, x);  // NaN passes both
+  d8 t, k;
+  const d8 r = reduceLn2(x, t, k);
+  // e^r = 1 + r + (r^2/2 + ... + r^13/13!), below 2e-16 relative for |r| <= ln2/2.
+  return (splat(1.0) + (r + expm1Tail(r))) * pow2(t);
+}
+
+/** 2 atanh(s) = log((1 + s) / (1 - s)) for |s| <= 0.1716: 2s (1 + z/3 + ... + z^8/17), z = s^2. */
+VMATH_INLINE d8 logRatio(d8 s) {
+  const d8 z = s * s;
+  d8 q = splat(1.0 / 17.0);
+  q = q * z + splat(1.0 / 15.0);
+  q = q * z + splat(1.0 / 13.0);
+  q = q * z + splat(1.0 / 11.0);
+  q = q * z + splat(1.0 / 9.0);
+  q = q * z + splat(1.0 / 7.0);
+  q = q * z + splat(1.0 / 5.0);
+  q = q * z + splat(1.0 / 3.0);
+  return splat(2.0) * s + splat(2.0) * s * (z * q);
 }
 
 /** log(x) for x > 0 normal in double; x < 0 gives NaN, 0 gives -inf, inf gives inf, NaN passes. */
@@ -73,24 +106,13 @@ VMATH_INLINE d8 log(d8 x) {
   // e as a double through the same magic constant (|e| < 2^51).
   const d8 ed = (d8)(e + (i8)splat(6755399441055744.0)) - splat(6755399441055744.0);
   const d8 f = m - splat(1.0);
-  const d8 s = f / (splat(2.0) + f);
-  const d8 z = s * s;
-  // 2 atanh(s) = 2s (1 + z/3 + z^2/5 + ...), |s| <= 0.1716: terms to z^8.
-  d8 q = splat(1.0 / 17.0);
-  q = q * z + splat(1.0 / 15.0);
-  q = q * z + splat(1.0 / 13.0);
-  q = q * z + splat(1.0 / 11.0);
-  q = q * z + splat(1.0 / 9.0);
-  q = q * z + splat(1.0 / 7.0);
-  q = q * z + splat(1.0 / 5.0);
-  q = q * z + splat(1.0 / 3.0);
-  const d8 logm = splat(2.0) * s + splat(2.0) * s * (z * q);
+  const d8 logm = logRatio(f / (splat(2.0) + f));
   d8 r = ed * splat(6.93147180369123816490e-01) + (logm + ed * splat(1.90821492927058770002e-10));
   const d8 inf = splat(__builtin_inf());
-  r = select(x == inf, inf, r);
-  r = select(x == splat(0.0), -inf, r);
+  r = select(isPosInf(x), inf, r);
+  r = select(isZero(x), -inf, r);
   r = select(x < splat(0.0), splat(__builtin_nan("")), r);
-  return select(x != x, x, r);
+  return select(isNaN(x), x, r);
 }
 
 /** log(1 + x), accurate for small x. */
@@ -98,55 +120,58 @@ VMATH_INLINE d8 log1p(d8 x) {
   const d8 u = splat(1.0) + x;
   const d8 d = u - splat(1.0);
   d8 r = x * log(u) / d;  // Goldberg: the rounding of u cancels
-  r = select(d == splat(0.0), x, r);
-  r = select(x == splat(__builtin_inf()), x, r);
+  r = select(isZero(d), x, r);
+  r = select(isPosInf(x), x, r);
   return r;
 }
 
-/** e^x - 1, accurate for small x. */
+/**
+ * log(1 + e) for e in [0, 1] (as e^-|x| in softplus), accurate relative to
+ * the result for every e, without log's bit manipulation or log1p's
+ * correction: 1 + e = 2^k (1 + f) with f = e (k = 0) or (e - 1) / 2
+ * (k = 1, for e > sqrt 2 - 1; exact by Sterbenz for e >= 1/2), then
+ * log(1 + f) = 2 atanh(f / (2 + f)).
+ */
+VMATH_INLINE d8 log1pUnit(d8 e) {
+  const i8 big = e > splat(0.41421356237309503);
+  const d8 f = select(big, (e - splat(1.0)) * splat(0.5), e);
+  const d8 k = select(big, splat(1.0), splat(0.0));
+  return k * splat(6.93147180369123816490e-01) + (logRatio(f / (splat(2.0) + f)) + k * splat(1.90821492927058770002e-10));
+}
+
+/**
+ * e^x - 1, accurate for small x: with x = k ln2 + r, e^x - 1 = 2^k (r + tail(r)) + (2^k - 1),
+ * where r + tail(r) = e^r - 1 carries no cancellation (one reduction, as exp).
+ */
 VMATH_INLINE d8 expm1(d8 x) {
-  // |x| <= 0.5: Taylor to x^15 (remainder below 1e-17 relative); beyond, e^x - 1 loses little.
-  d8 p = splat(1.0 / 1307674368000.0);
-  p = p * x + splat(1.0 / 87178291200.0);
-  p = p * x + splat(1.0 / 6227020800.0);
-  p = p * x + splat(1.0 / 479001600.0);
-  p = p * x + splat(1.0 / 39916800.0);
-  p = p * x + splat(1.0 / 3628800.0);
-  p = p * x + splat(1.0 / 362880.0);
-  p = p * x + splat(1.0 / 40320.0);
-  p = p * x + splat(1.0 / 5040.0);
-  p = p * x + splat(1.0 / 720.0);
-  p = p * x + splat(1.0 / 120.0);
-  p = p * x + splat(1.0 / 24.0);
-  p = p * x + splat(1.0 / 6.0);
-  p = p * x + splat(0.5);
-  p = p * x * x + x;
-  const d8 big = exp(x) - splat(1.0);
-  const d8 ax = absd(x);
-  d8 r = select(ax <= splat(0.5), p, big);
-  r = select(x == splat(0.0), x, r);  // keeps the sign of zero
-  return select(x != x, x, r);
+  const d8 lo = splat(-708.0), hi = splat(709.0);
+  d8 xc = select(x < lo, lo, x);
+  xc = select(xc > hi, hi, xc);  // NaN passes both
+  d8 t, k;
+  const d8 r = reduceLn2(xc, t, k);
+  const d8 scale = pow2(t);
+  // expm1 has the sign of x: copying it keeps -0 (NaN propagates through the arithmetic).
+  return copySign(scale * (r + expm1Tail(r)) + (scale - splat(1.0)), x);
 }
 
 VMATH_INLINE d8 tanh(d8 x) {
-  // tanh|x| = expm1(2|x|) / (expm1(2|x|) + 2), with the sign of x.
-  const d8 em = expm1(splat(2.0) * absd(x));
-  d8 t = em / (em + splat(2.0));
-  t = select(em == splat(__builtin_inf()), splat(1.0), t);
-  return select(x != x, x, copySign(t, x));
+  // tanh|x| = expm1(2|x|) / (expm1(2|x|) + 2), with the sign of x; 1 from |x| = 22 on (tanh rounds to 1 in double).
+  const d8 ax = absd(x);
+  const d8 em = expm1(splat(2.0) * select(ax > splat(22.0), splat(22.0), ax));
+  const d8 t = select(ax > splat(22.0), splat(1.0), em / (em + splat(2.0)));  // NaN gives NaN
+  return copySign(t, x);
 }
 
 VMATH_INLINE d8 sigmoid(d8 x) {
   // x >= 0: 1 / (1 + e^-x); x < 0: e^x / (1 + e^x); both with e = e^-|x| <= 1.
   const d8 e = exp(-absd(x));
-  const d8 r = select(x >= splat(0.0), splat(1.0), e) / (splat(1.0) + e);
-  return select(x != x, x, r);
+  return select(x >= splat(0.0), splat(1.0), e) / (splat(1.0) + e);  // NaN gives NaN through e
 }
 
 VMATH_INLINE d8 softplus(d8 x) {
-  // max(x, 0) + log1p(e^-|x|).
+  // max(x, 0) + log1p(e^-|x|), e^-|x| in (0, 1].
   const d8 pos = select(x > splat(0.0), x, splat(0.0));
-  return pos + log1p(exp(-absd(x)));
+  return pos + log1pUnit(exp(-absd(x)));  // NaN gives NaN through the exp
 }
 
 VMATH_INLINE d8 load(const float* p) {
@@ -171,6 +196,77 @@ VMATH_INLINE void mapFloat(const float* __restrict x, float* __restrict out, siz
     store(res, f(load(in)));
     std::memcpy(out + i, res, (n - i) * sizeof(float));
   }
+}
+
+// ---- float32 arithmetic, sixteen lanes --------------------------------------
+//
+// For fused kernels whose result is a sum of many terms rounded to float32
+// (the Bernoulli log-likelihood over 784 pixels): there each term needs the
+// float32 precision of the unfused ops, not the double precision above, and
+// sixteen float lanes do the work of eight double ones at a fraction of the
+// cost. Relative error of each function a few float32 ulps.
+
+typedef float f16 __attribute__((vector_size(64)));
+typedef int n16 __attribute__((vector_size(64)));
+
+VMATH_INLINE f16 splatf(float v) { return f16{v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}; }
+VMATH_INLINE f16 selectf(n16 mask, f16 a, f16 b) { return mask ? a : b; }
+VMATH_INLINE f16 absf(f16 x) { return (f16)((n16)x & 0x7fffffff); }
+
+/**
+ * e^x in float32 for x <= 0 (the Bernoulli kernels' e^-|l|); x below -87.3
+ * gives e^-87.3 (about the smallest normal float; the softplus it feeds
+ * changes by less than 1e-37). Reduction x = k ln2 + r, |r| <= ln2/2, then
+ * Taylor to r^7 (remainder below 5e-9 relative).
+ */
+VMATH_INLINE f16 expNonPositivef(f16 x) {
+  x = selectf(x < splatf(-87.3f), splatf(-87.3f), x);  // NaN passes
+  const f16 shift = splatf(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
+  const f16 t = x * splatf(1.44269504f) + shift;
+  const f16 k = t - shift;
+  const f16 r = (x - k * splatf(0.693359375f)) - k * splatf(-2.12194440e-4f);
+  f16 p = splatf(1.0f / 5040.0f);
+  p = p * r + splatf(1.0f / 720.0f);
+  p = p * r + splatf(1.0f / 120.0f);
+  p = p * r + splatf(1.0f / 24.0f);
+  p = p * r + splatf(1.0f / 6.0f);
+  p = p * r + splatf(0.5f);
+  p = p * r + splatf(1.0f);
+  p = p * r + splatf(1.0f);
+  const n16 ki = (n16)t - (n16)shift;  // k as an integer, in [-126, 0]
+  return p * (f16)((ki + 127) << 23);
+}
+
+/** log(1 + e) for e in [0, 1] in float32: the reduction of log1pUnit, 2 atanh(s) to s^9 (|s| <= 0.1716: 2e-9 relative). */
+VMATH_INLINE f16 log1pUnitf(f16 e) {
+  const n16 big = e > splatf(0.41421356f);
+  const f16 f = selectf(big, (e - splatf(1.0f)) * splatf(0.5f), e);
+  const f16 k = selectf(big, splatf(1.0f), splatf(0.0f));
+  const f16 s = f / (splatf(2.0f) + f);
+  const f16 z = s * s;
+  f16 q = splatf(1.0f / 9.0f);
+  q = q * z + splatf(1.0f / 7.0f);
+  q = q * z + splatf(1.0f / 5.0f);
+  q = q * z + splatf(1.0f / 3.0f);
+  return k * splatf(0.693147182f) + (splatf(2.0f) * s + splatf(2.0f) * s * (z * q));
+}
+
+VMATH_INLINE f16 loadf(const float* p) {
+  f16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+VMATH_INLINE void storef(float* p, f16 v) { std::memcpy(p, &v, sizeof v); }
+
+/** The low and high eight lanes as doubles. */
+VMATH_INLINE d8 lowHalf(f16 v) {
+  const f8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  return __builtin_convertvector(h, d8);
+}
+VMATH_INLINE d8 highHalf(f16 v) {
+  const f8 h = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return __builtin_convertvector(h, d8);
 }
 
 #undef VMATH_INLINE

@@ -1,4 +1,4 @@
-import { Tensor, type GradNode } from '../tensor/tensor.js';
+import { Tensor, type FloatArray, type GradNode } from '../tensor/tensor.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { isGradEnabled, withGradMode } from './mode.js';
 
@@ -124,15 +124,23 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: { createG
   if (!output.requiresGrad) {
     throw new Error('backward: the output does not require gradients (no input had requiresGrad, or it was computed under noGrad)');
   }
-  const grads = sweep([output], seedsFor([output], gradOutput ? [gradOutput] : undefined, 'backward'), options.createGraph ?? false);
+  const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined, 'backward');
+  const grads = sweep([output], seeds, options.createGraph ?? false);
   const createGraph = options.createGraph ?? false;
+  // A gradient's storage may be shared: add's rule passes one tensor to both
+  // parents, reshape's shares its storage, and the seed is the caller's. Each
+  // leaf gets storage of its own, so that in-place edits of .grad (clipping,
+  // scaling) touch only that leaf; storage that no other leaf and no seed
+  // holds is the leaf's already (interior gradients are dropped by the
+  // sweep), and is kept without a copy.
+  const holders = new Map<FloatArray, number>();
+  for (const s of seeds) holders.set(s.data, 2);
+  for (const [t, g] of grads) if (t.isLeaf && !t.grad) holders.set(g.data, (holders.get(g.data) ?? 0) + 1);
   for (const [t, g] of grads) {
     if (!t.isLeaf) continue;
     if (t.grad) t.grad = withGradMode(createGraph, () => ops!.add(t.grad!, g));
-    // A gradient may be shared (add's rule passes one tensor to both parents;
-    // the seed is the caller's): each leaf gets its own storage, so in-place
-    // edits of .grad (clipping, scaling) touch only that leaf.
-    else t.grad = createGraph ? g : new Tensor(g.data.slice(), g.shape);
+    else if (createGraph || holders.get(g.data) === 1) t.grad = g;
+    else t.grad = new Tensor(g.data.slice(), g.shape);
   }
 }
 

@@ -7,6 +7,7 @@
 //   LATENT_BACKEND=js       TypeScript kernels, no warning
 //   LATENT_BACKEND=native   native kernels, or an error at import if they are not built
 //   (unset)                 native when built, else TypeScript
+//   LATENT_MALLOC=system    keep glibc malloc's default thresholds (see NativeStatus.allocator)
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,13 @@ export interface NativeStatus {
   threads: number;
   /** Where the addon was loaded from. */
   path?: string;
+  /**
+   * 'tuned' when loading the addon raised glibc malloc's trim and mmap
+   * thresholds (memory that the garbage collector frees stays for the next
+   * step's tensors instead of being faulted in again; LATENT_MALLOC=system
+   * keeps glibc's defaults), else 'system'.
+   */
+  allocator: 'tuned' | 'system';
 }
 
 /** The addon's exports: the kernels plus a few controls. */
@@ -33,6 +41,7 @@ interface Addon extends Kernels {
   isa(lower?: 'avx512' | 'avx2' | 'scalar'): NativeStatus['isa'];
   detectedIsa(): NativeStatus['isa'];
   threads(): number;
+  allocator?(): 'tuned' | 'system';
   /** The TypeScript kernels to call when arrays mix float32 and float64. */
   setFallbacks(kernels: Partial<Kernels>): void;
 }
@@ -40,6 +49,7 @@ interface Addon extends Kernels {
 const kernelNames: KernelName[] = [
   'unary', 'binary', 'clamp', 'where', 'reduce', 'gemm', 'stridedCopy', 'stridedAssign',
   'im2col', 'col2im', 'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
+  'biasActivation', 'activationGrad', 'bernoulliLogits', 'bernoulliLogitsGrad', 'gaussianKL', 'adamStep', 'philox',
 ];
 
 const buildHint = 'build them with `npm rebuild latent` (or `node scripts/build-native.mjs` in a checkout)';
@@ -81,8 +91,8 @@ if (addon) {
 
 /** Whether the native kernels loaded, why not, and the instruction set and thread count they use. */
 export function nativeStatus(): NativeStatus {
-  if (!addon) return { loaded: false, reason: loaded.reason, isa: 'scalar', threads: 1, path: loaded.path };
-  return { loaded: true, isa: addon.isa(), threads: addon.threads(), path: loaded.path };
+  if (!addon) return { loaded: false, reason: loaded.reason, isa: 'scalar', threads: 1, path: loaded.path, allocator: 'system' };
+  return { loaded: true, isa: addon.isa(), threads: addon.threads(), path: loaded.path, allocator: addon.allocator?.() ?? 'system' };
 }
 
 /**

@@ -32,12 +32,13 @@ export interface Kernels {
   /** The adjoint of stridedCopy: out[offset + sum idx[d] * strides[d]] = src[idx] for src of shape `shape`; other entries untouched. */
   stridedAssign: (src: FloatArray, out: FloatArray, offset: number, strides: readonly number[], shape: readonly number[]) => void;
   /**
-   * Unfolds x [N, C, H, W] into cols [N, C*kh*kw, outH*outW]: row (c*kh + i)*kw + j,
-   * column oy*outW + ox holds x[n, c, oy*strideH - padH + i*dilationH, ox*strideW - padW + j*dilationW],
-   * 0 where that reads padding. Every entry of cols is written.
+   * Unfolds x [N, C, H, W] into cols [N, C*kh*kw, outH*outW] (or, with geometry.batchInColumns,
+   * [C*kh*kw, N, outH*outW]): row (c*kh + i)*kw + j, column oy*outW + ox of image n holds
+   * x[n, c, oy*strideH - padH + i*dilationH, ox*strideW - padW + j*dilationW], 0 where that reads padding.
+   * Every entry of cols is written.
    */
   im2col: (x: FloatArray, geometry: ConvGeometry, cols: FloatArray) => void;
-  /** The adjoint of im2col: adds each entry of cols [N, C*kh*kw, outH*outW] into x [N, C, H, W] (overlapping windows sum; padding is dropped). */
+  /** The adjoint of im2col: adds each entry of cols (either layout) into x [N, C, H, W] (overlapping windows sum; padding is dropped). */
   col2im: (cols: FloatArray, geometry: ConvGeometry, x: FloatArray) => void;
   /** With x viewed as [outer, n, inner]: out [outer, m, inner] [o, j, i] = x[o, indices[j], i], m = indices.length. */
   indexSelect: (x: FloatArray, outer: number, n: number, inner: number, indices: Int32Array, out: FloatArray) => void;
@@ -50,7 +51,50 @@ export interface Kernels {
   gather: (x: FloatArray, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: FloatArray) => void;
   /** The adjoint of gather: out[p with coordinate `axis` replaced by index[p]] += src[p] for every p of `indexShape` (src has that shape). */
   scatterAdd: (src: FloatArray, index: Int32Array, indexShape: readonly number[], axis: number, out: FloatArray, outShape: readonly number[]) => void;
+
+  // Fused kernels (src/kernels/cpu/fused.ts): one pass where the unfused ops take several.
+
+  /**
+   * out[o, k, i] = act(x[o, k, i] + bias[k]) over x viewed as [outer, channels, inner] (act(x) without a bias):
+   * a Linear's output is [rows, features, 1], a convolution's [images, channels, pixels]. The sum is rounded to
+   * the dtype before the activation, so the bits are those of add then the activation's unary kernel. `out` may
+   * be `x` (in place).
+   */
+  biasActivation: (act: Activation, x: FloatArray, bias: FloatArray | null, outer: number, channels: number, inner: number, out: FloatArray) => void;
+  /**
+   * out = g * act'(x) written from the activation's output y = act(x): relu g * (y > 0), tanh g * (1 - y y),
+   * sigmoid g * (y (1 - y)), identity g; intermediates rounded to the dtype as the unfused gradient rules round them.
+   */
+  activationGrad: (act: Activation, g: FloatArray, y: FloatArray, out: FloatArray) => void;
+  /**
+   * out[r] = sum_j x[r, j] l[r, j] - softplus(l[r, j]) over logits l [rows, cols] (the Bernoulli log-likelihood
+   * from logits), each term and the sum in double; x has rows*cols entries or cols (one row repeated). With
+   * `sigmoid` (rows*cols), also writes sigmoid(l) there, for the gradient.
+   */
+  bernoulliLogits: (x: FloatArray, logits: FloatArray, rows: number, cols: number, out: FloatArray, sigmoid: FloatArray | null) => void;
+  /** out[r, j] = g[r] (x[r, j] - sigmoid(l[r, j])) in double, rounded once; sigmoid read from `sigmoid` when given. x as in bernoulliLogits. */
+  bernoulliLogitsGrad: (g: FloatArray, x: FloatArray, logits: FloatArray, sigmoid: FloatArray | null, rows: number, cols: number, out: FloatArray) => void;
+  /** out[r] = -1/2 sum_j (1 + lv[r, j] - mu[r, j]^2 - exp(lv[r, j])): KL(N(mu, e^lv) || N(0, I)) over the last axis, in double. */
+  gaussianKL: (mu: FloatArray, logvar: FloatArray, rows: number, cols: number, out: FloatArray) => void;
+  /**
+   * One Adam/AdamW update in place (optim/adam.ts), torch.optim.Adam's operations in its order, each in double and
+   * stored to the dtype where PyTorch stores (m, v, vmax, p): g' = (maximize ? -g : g) + l2 p; p' = p shrink;
+   * m = beta1 m + (1 - beta1) g'; v = beta2 v + (1 - beta2) g'^2; vmax = max(vmax, v) (amsgrad, when vmax is given);
+   * p = p' + (-stepSize m) / (sqrt(v or vmax) / bc2Sqrt + eps).
+   */
+  adamStep: (p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null,
+    stepSize: number, beta1: number, beta2: number, bc2Sqrt: number, eps: number, l2: number, shrink: number, maximize: boolean) => void;
+
+  /**
+   * Philox4x32-10 (Salmon et al., SC 2011; Random123's philox4x32) of out.length / 4 consecutive blocks:
+   * out[4b .. 4b + 3] = philox(counter [lo, hi, 0, 0] of block index firstBlock + b, key [key0, key1]).
+   * The random generator's stream in bulk (random/generator.ts); integer arithmetic, the same words on every backend.
+   */
+  philox: (key0: number, key1: number, firstBlock: number, out: Uint32Array) => void;
 }
+
+/** Activations the fused kernels apply (and differentiate from their output). */
+export type Activation = 'identity' | 'relu' | 'tanh' | 'sigmoid';
 
 /** The geometry of a 2-D convolution window over NCHW data, as the im2col/col2im kernels take it. */
 export interface ConvGeometry {
@@ -69,6 +113,11 @@ export interface ConvGeometry {
   /** floor((height + 2 padH - dilationH (kernelH - 1) - 1) / strideH) + 1. */
   readonly outH: number;
   readonly outW: number;
+  /**
+   * The layout of the columns: [N, C*kh*kw, outH*outW] (one GEMM per image, false or absent) or
+   * [C*kh*kw, N, outH*outW] (true: the batch inside the columns, one GEMM for the whole batch).
+   */
+  readonly batchInColumns?: boolean;
 }
 
 export type UnaryOp =

@@ -1,6 +1,6 @@
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
-import { add, matmul } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import type { Generator } from '../random/index.js';
 import { Module } from './module.js';
 import { kaimingUniform, uniform_ } from './init.js';
@@ -21,8 +21,9 @@ export interface LinearOptions {
  * 1/sqrt(inFeatures)) (`kaiming_uniform_` with a = sqrt(5), then the bias
  * bound from the fan-in).
  *
- * Input [..., inFeatures], output [..., outFeatures]. The product reads W
- * transposed in place (`matmul` with `transB`), so nothing is copied.
+ * Input [..., inFeatures], output [..., outFeatures]. The fused `linear`
+ * op: one GEMM reading W transposed in place (nothing is copied), then the
+ * bias in one pass over the product.
  *
  * @example
  * const rng = new Generator(0);
@@ -62,8 +63,8 @@ export class Linear extends Module {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear: input of shape [${x.shape.join(', ')}] must end in inFeatures = ${this.inFeatures}`);
     }
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(y, this.bias) : y;
+    // One GEMM reading W transposed in place, the bias added in one pass over its output (ops/fused.ts).
+    return linear(x, this.weight, this.bias);
   }
 
   protected override extraRepr(): string {

@@ -8,4 +8,5 @@ export * from './matmul.js';
 export * from './conv.js';
 export * from './indexing.js';
 export * from './linalg.js';
+export * from './fused.js';
 export type { TensorLike } from './util.js';

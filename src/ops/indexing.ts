@@ -3,7 +3,7 @@ import { formatShape, normalizeAxis, sameShape, sizeOf } from '../tensor/shape.j
 import { kernel } from '../kernels/registry.js';
 import { record } from '../autograd/tape.js';
 import { zeros } from '../tensor/create.js';
-import { empty } from './util.js';
+import { output } from './util.js';
 import { cast } from './elementwise.js';
 
 /** Integer positions along one axis: a typed array, a plain array, or a tensor holding integer values. */
@@ -48,7 +48,7 @@ function selectRows(x: Tensor, axis: number, idx: Int32Array): Tensor {
   const { outer, n, inner } = outerInner(x.shape, axis);
   const shape = [...x.shape];
   shape[axis] = idx.length;
-  const out = empty(shape, x.dtype);
+  const out = output(shape, x.dtype);
   kernel('indexSelect')(x.data, outer, n, inner, idx, out.data);
   const xShape = x.shape;
   return record(out, 'indexSelect', [x], (g) => [addRows(zeros(xShape, { dtype: g.dtype }), axis, idx, g)]);
@@ -57,14 +57,14 @@ function selectRows(x: Tensor, axis: number, idx: Int32Array): Tensor {
 function addRows(base: Tensor, axis: number, idx: Int32Array, src: Tensor): Tensor {
   if (base.dtype !== src.dtype) return addRows(cast(base, 'float64'), axis, idx, cast(src, 'float64'));
   const { outer, n, inner } = outerInner(base.shape, axis);
-  const out = empty(base.shape, base.dtype);
+  const out = output(base.shape, base.dtype);
   out.data.set(base.data);
   kernel('indexAdd')(src.data, outer, n, inner, idx, out.data);
   return record(out, 'indexAdd', [base, src], (g, needs) => [needs[0] ? g : null, needs[1] ? selectRows(g, axis, idx) : null]);
 }
 
 function gatherAt(x: Tensor, axis: number, idx: Int32Array, indexShape: readonly number[]): Tensor {
-  const out = empty(indexShape, x.dtype);
+  const out = output(indexShape, x.dtype);
   kernel('gather')(x.data, x.shape, axis, idx, indexShape, out.data);
   const xShape = x.shape;
   return record(out, 'gather', [x], (g) => [scatterAt(zeros(xShape, { dtype: g.dtype }), axis, idx, indexShape, g)]);
@@ -72,7 +72,7 @@ function gatherAt(x: Tensor, axis: number, idx: Int32Array, indexShape: readonly
 
 function scatterAt(base: Tensor, axis: number, idx: Int32Array, indexShape: readonly number[], src: Tensor): Tensor {
   if (base.dtype !== src.dtype) return scatterAt(cast(base, 'float64'), axis, idx, indexShape, cast(src, 'float64'));
-  const out = empty(base.shape, base.dtype);
+  const out = output(base.shape, base.dtype);
   out.data.set(base.data);
   kernel('scatterAdd')(src.data, idx, indexShape, axis, out.data, base.shape);
   return record(out, 'scatterAdd', [base, src], (g, needs) => [

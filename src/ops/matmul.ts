@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf } from '../tensor/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../autograd/tape.js';
-import { empty } from './util.js';
+import { output } from './util.js';
 import { cast } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
 
@@ -46,7 +46,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     const desc = (t: Tensor, tr: boolean, nm: string) => `${nm} ${formatShape(t.shape)}${tr ? ' (transposed)' : ''}`;
     throw new Error(`matmul: ${desc(a, transA, 'a')} and ${desc(b, transB, 'b')} do not chain: inner dimensions ${k} and ${kb} differ`);
   }
-  const out = empty([...broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul (batch dimensions)'), m, n], a.dtype);
+  const out = output([...broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul (batch dimensions)'), m, n], a.dtype);
   forEachBatch(a, b, m, n, k, (oa, ob, i) => kernel('gemm')(transA, transB, m, n, k, a.data, oa, b.data, ob, out.data, i * m * n, false));
   return record(out, 'matmul', [a, b], (g, needs) => matmulGrads(g, a, b, transA, transB, needs));
 }
@@ -117,8 +117,9 @@ export function matmulBatchSum(a: Tensor, b: Tensor, options: MatmulOptions = {}
   if (k !== kb) {
     throw new Error(`matmulBatchSum: a ${formatShape(a.shape)} and b ${formatShape(b.shape)} do not chain: inner dimensions ${k} and ${kb} differ`);
   }
-  const out = empty([m, n], a.dtype);
+  const out = output([m, n], a.dtype);
   forEachBatch(a, b, m, n, k, (oa, ob, i) => kernel('gemm')(transA, transB, m, n, k, a.data, oa, b.data, ob, out.data, 0, i > 0));
+  if (sizeOf(broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))) === 0) out.data.fill(0); // the sum over an empty batch
   // Each batch entry receives the full gradient; an operand whose batch was
   // broadcast (size 1) is expanded here and summed back by the tape.
   return record(out, 'matmulBatchSum', [a, b], (g, needs) => {

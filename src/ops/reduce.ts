@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../tensor/shape.js';
 import { kernel, type ReduceOp } from '../kernels/registry.js';
 import { record } from '../autograd/tape.js';
-import { empty } from './util.js';
+import { output } from './util.js';
 import { broadcastTo, reshape } from './shape.js';
 import { div, eq, exp, mul, sub, where } from './elementwise.js';
 
@@ -18,7 +18,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[]): { out: Tensor; kept
     const outer = sizeOf(shape.slice(0, a));
     const inner = sizeOf(shape.slice(a + 1));
     const n = shape[a];
-    const next = empty([outer * inner], x.dtype).data;
+    const next = output([outer * inner], x.dtype).data;
     if (n === 0) next.fill(op === 'sum' ? 0 : op === 'max' || op === 'logsumexp' ? -Infinity : Infinity);
     else kernel('reduce')(op, data, outer, n, inner, next);
     data = next;
@@ -126,7 +126,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  */
 export function cumsum(x: Tensor, axis: number, reverse = false): Tensor {
   const a = normalizeAxis(axis, x.rank, 'cumsum');
-  const out = empty(x.shape, x.dtype);
+  const out = output(x.shape, x.dtype);
   if (x.size > 0) {
     kernel('cumsum')(x.data, sizeOf(x.shape.slice(0, a)), x.shape[a], sizeOf(x.shape.slice(a + 1)), reverse, out.data);
   }

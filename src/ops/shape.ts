@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from '../tensor/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../autograd/tape.js';
-import { empty } from './util.js';
+import { empty, output } from './util.js';
 import { sum } from './reduce.js';
 
 /**
@@ -39,7 +39,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (p.every((a, i) => a === i)) return x;
   const inStrides = stridesOf(x.shape);
   const outShape = p.map((a) => x.shape[a]);
-  const out = empty(outShape, x.dtype);
+  const out = output(outShape, x.dtype);
   kernel('stridedCopy')(x.data, 0, p.map((a) => inStrides[a]), out.data, outShape);
   const inverse = new Array<number>(rank);
   p.forEach((a, i) => (inverse[a] = i));
@@ -66,7 +66,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (sameShape(x.shape, shape)) return x;
-  const out = empty(shape, x.dtype);
+  const out = output(shape, x.dtype);
   kernel('stridedCopy')(x.data, 0, broadcastStrides(x.shape, shape), out.data, shape);
   const inShape = x.shape;
   return record(out, 'broadcastTo', [x], (g) => [sumToShape(g, inShape)]);
@@ -133,7 +133,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number, step
   const strides = stridesOf(x.shape);
   const outShape = [...x.shape];
   outShape[a] = len;
-  const out = empty(outShape, x.dtype);
+  const out = output(outShape, x.dtype);
   const viewStrides = [...strides];
   viewStrides[a] = strides[a] * step;
   kernel('stridedCopy')(x.data, s * strides[a], viewStrides, out.data, outShape);
@@ -167,7 +167,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   });
   const outShape = [...first.shape];
   outShape[a] = total;
-  const out = empty(outShape, dtype);
+  const out = output(outShape, dtype);
   const strides = stridesOf(outShape);
   const starts: number[] = [];
   let at = 0;

@@ -1,4 +1,4 @@
-import { arrayFor, Tensor, type DType } from '../tensor/tensor.js';
+import { arrayFor, Tensor, uninitializedArray, type DType } from '../tensor/tensor.js';
 
 /** A tensor or a plain number (taken as a scalar of the other operand's dtype). */
 export type TensorLike = Tensor | number;
@@ -26,8 +26,20 @@ export function finiteScalar(value: number, op: string, name: string): number {
   return value;
 }
 
+/** A zero-filled tensor of `shape`, for outputs a kernel writes only in part. */
 export function empty(shape: readonly number[], dtype: DType): Tensor {
   let n = 1;
   for (const d of shape) n *= d;
   return new Tensor(arrayFor(dtype, n), shape);
+}
+
+/**
+ * A tensor of `shape` with unspecified contents (`uninitializedArray`), for
+ * the output of a kernel that writes every entry: elementwise, GEMM,
+ * reductions, strided copies, im2col, the fused kernels.
+ */
+export function output(shape: readonly number[], dtype: DType): Tensor {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return new Tensor(uninitializedArray(dtype, n), shape);
 }

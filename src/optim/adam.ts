@@ -1,4 +1,5 @@
 import type { FloatArray } from '../tensor/tensor.js';
+import { kernel } from '../kernels/registry.js';
 import { checkBoolean, checkLr, checkNonNegative, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Hyperparameters of `Adam` and `AdamW`, per parameter group. */
@@ -72,27 +73,13 @@ export class Adam extends Optimizer<AdamOptions> {
     const bc1 = 1 - beta1 ** s.step;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
     const stepSize = lr / bc1;
-    const a1 = 1 - beta1;
-    const a2 = 1 - beta2;
     const l2 = decoupledWeightDecay ? 0 : weightDecay;
     const shrink = decoupledWeightDecay ? 1 - lr * weightDecay : 1;
-    const n = p.length;
-    // The operations are in PyTorch's order (mul_ then add_, addcmul_, addcdiv_)
-    // so float64 trajectories agree with it to rounding.
-    for (let i = 0; i < n; i++) {
-      let gi = maximize ? -g[i] : g[i];
-      if (l2 !== 0) gi = gi + weightDecay * p[i];
-      const pi = shrink !== 1 ? p[i] * shrink : p[i];
-      m[i] = m[i] * beta1 + a1 * gi;
-      v[i] = v[i] * beta2 + a2 * gi * gi;
-      let vi = v[i];
-      if (amsgrad) {
-        if (vmax![i] > vi) vi = vmax![i];
-        else vmax![i] = vi;
-      }
-      const denom = Math.sqrt(vi) / bc2Sqrt + eps;
-      p[i] = pi + (-stepSize * m[i]) / denom;
-    }
+    // One pass over p, g, m, v in the `adamStep` kernel (native when built):
+    // PyTorch's operations in its order (mul_ then add_, addcmul_, addcdiv_),
+    // each in double and stored to the dtype, so float64 trajectories agree
+    // with it to rounding and both backends give the same bits.
+    kernel('adamStep')(p, g, m, v, amsgrad ? vmax! : null, stepSize, beta1, beta2, bc2Sqrt, eps, l2, shrink, maximize);
   }
 }
 

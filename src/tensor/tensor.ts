@@ -21,6 +21,25 @@ export function arrayFor(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
+/** Node's Buffer when present (not in a browser), for `uninitializedArray`. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): Uint8Array } }).Buffer;
+
+/**
+ * A typed array whose contents are unspecified, for an op's output that its
+ * kernel overwrites entirely. `new Float32Array(n)` must zero its memory
+ * (calloc, or page faults on fresh pages); at the sizes of a training
+ * step's activations that is a pass over memory as long as the kernel's
+ * own. From 32 KB up, Node's Buffer.allocUnsafeSlow gives malloc'd memory
+ * without the zeroing; below, and outside Node, this is `arrayFor`.
+ * Never hand such an array to code that reads it before writing it.
+ */
+export function uninitializedArray(dtype: DType, n: number): FloatArray {
+  const bytes = n * (dtype === 'float64' ? 8 : 4);
+  if (bytes < 32768 || !NodeBuffer) return arrayFor(dtype, n);
+  const buf = NodeBuffer.allocUnsafeSlow(bytes);
+  return dtype === 'float64' ? new Float64Array(buf.buffer, buf.byteOffset, n) : new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
 export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }

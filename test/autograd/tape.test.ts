@@ -94,3 +94,24 @@ test('each leaf gets its own gradient storage', () => {
   c.grad!.data[0] = 9;
   assert.equal(seed.data[0], 1, "the caller's gradOutput is not aliased");
 });
+
+test('leaf gradients share no storage through reshape or a seed, and are not copied otherwise', () => {
+  // reshape's rule shares its storage: a and the reshaped b receive one array from add's rule.
+  const a = L.tensor([1, 2, 3, 4], { requiresGrad: true });
+  const b = L.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+  L.sum(L.add(a, L.reshape(b, [4]))).backward();
+  assert.notEqual(a.grad!.data, b.grad!.data);
+  b.grad!.data[0] = 7;
+  assert.equal(a.grad!.data[0], 1);
+  // The seed reaches the leaf through reshape.
+  const seed = L.ones([4]);
+  const c = L.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+  L.reshape(c, [4]).backward(seed);
+  assert.notEqual(c.grad!.data, seed.data);
+  // A gradient made for one leaf alone is kept as it is: it is the leaf's.
+  const w = L.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+  const x = L.tensor([[1, 0], [0, 1]]);
+  const y = L.matmul(x, w);
+  L.sum(L.mul(y, y)).backward();
+  assert.deepEqual(w.grad!.toArray(), [[2, 4], [6, 8]]);
+});

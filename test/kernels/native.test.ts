@@ -345,11 +345,11 @@ function geometry(batch: number, channels: number, height: number, width: number
     dilationH: dilation, dilationW: dilation, outH, outW };
 }
 
-test('native im2col and col2im agree with the TypeScript kernels', { skip }, () => {
+test('native im2col and col2im agree with the TypeScript kernels, in both column layouts', { skip }, () => {
   const geoms = [geometry(2, 3, 7, 6, 3, 3, 1, 1, 1), geometry(1, 2, 28, 28, 4, 4, 2, 1, 1), geometry(2, 1, 9, 8, 3, 2, 2, 2, 2),
     geometry(1, 1, 1, 1, 1, 1, 1, 0, 1), geometry(1, 2, 5, 5, 5, 5, 3, 3, 1)];
   for (const [name, C] of dtypes) {
-    for (const g of geoms) {
+    for (const g of [...geoms, ...geoms.map((q) => ({ ...q, batchInColumns: true }))]) {
       const xs = g.batch * g.channels * g.height * g.width;
       const cs = g.batch * g.channels * g.kernelH * g.kernelW * g.outH * g.outW;
       const x = random(C, xs, 400);
@@ -402,6 +402,144 @@ test('native indexSelect, indexAdd, gather and scatterAdd agree with the TypeScr
 });
 
 // ---------------------------------------------------------------------------
+// Fused kernels
+
+const activations = ['identity', 'relu', 'tanh', 'sigmoid'] as const;
+
+test('native biasActivation and activationGrad agree with the TypeScript kernels (same bits; tanh/sigmoid within an ulp)', { skip }, () => {
+  let seed = 700;
+  for (const [name, C] of dtypes) {
+    for (const act of activations) {
+      for (const [rows, cols] of [[1, 1], [3, 7], [5, 17], [2, 400], [0, 3]]) {
+        // [outer, channels, inner]: a Linear's [rows, cols, 1], a convolution's [rows, cols, 13].
+        for (const inner of [1, 13]) {
+          const n = rows * cols * inner;
+          const c0 = withSpecials(C, n, seed++, -6, 6);
+          for (const withBias of [true, false]) {
+            const bias = withBias ? withSpecials(C, cols, seed++, -2, 2) : null;
+            const label = `biasActivation ${act} ${name} [${rows}, ${cols}, ${inner}] bias=${withBias}`;
+            const exact = act === 'identity' || act === 'relu';
+            // In place, and into another array (x unchanged).
+            const cj = c0.slice(), cn = c0.slice();
+            js('biasActivation')(act, cj, bias, rows, cols, inner, cj);
+            nat('biasActivation')(act, cn, bias, rows, cols, inner, cn);
+            assertAgree(cn, cj, label, exact ? 0 : 1e-12, exact ? 0 : 1);
+            const on = new C(n), xn = c0.slice();
+            nat('biasActivation')(act, xn, bias, rows, cols, inner, on);
+            assertAgree(on, cn, `${label} out of place`);
+            assertAgree(xn, c0, `${label}: x untouched`);
+          }
+        }
+        // The gradient from outputs in the activation's range (and specials).
+        const y = withSpecials(C, rows * cols, seed++, act === 'sigmoid' ? 0 : -1, 1);
+        const g = withSpecials(C, rows * cols, seed++, -3, 3);
+        const oj = new C(rows * cols), on = new C(rows * cols);
+        js('activationGrad')(act, g, y, oj);
+        nat('activationGrad')(act, g, y, on);
+        assertAgree(on, oj, `activationGrad ${act} ${name} [${rows}, ${cols}]`);
+      }
+    }
+  }
+});
+
+function assertSigmoid32(actual: F, expected: F, label: string): void {
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    assert.ok(Math.abs(a - e) <= 4 * ulp32(e) + 1e-37, `${label}: entry ${i}: native ${a}, TypeScript ${e}`);
+  }
+}
+
+test('native bernoulliLogits, bernoulliLogitsGrad and gaussianKL agree with the TypeScript kernels', { skip }, () => {
+  let seed = 800;
+  for (const [name, C] of dtypes) {
+    for (const [rows, cols] of [[1, 1], [1, 9], [4, 7], [3, 16], [5, 784], [2, 0], [0, 5]]) {
+      for (const repeat of [false, true]) {
+        const n = rows * cols;
+        const label = `${name} [${rows}, ${cols}]${repeat ? ' x repeated' : ''}`;
+        const x = random(C, repeat ? cols : n, seed++, 0, 1).map((v) => (v < 0.4 ? 1 : 0)) as F;
+        const l = withSpecials(C, n, seed++, -30, 30);
+        const oj = new C(rows), on = new C(rows);
+        const sj = new C(n), sn = new C(n);
+        js('bernoulliLogits')(x, l, rows, cols, oj, sj);
+        nat('bernoulliLogits')(x, l, rows, cols, on, sn);
+        // float64: terms in double, summed in another order natively: within 1e-13 of sum |term|. float32:
+        // the native terms are computed in float32 (a few roundings of 2^-24 each, as the unfused ops), the
+        // TypeScript ones in double: within 4e-7 of sum |term|, plus an ulp of the rounded sum.
+        for (let r = 0; r < rows; r++) {
+          let scale = 0;
+          for (let j = 0; j < cols; j++) {
+            const v = l[r * cols + j];
+            scale += Math.abs(v) + Math.log1p(Math.exp(-Math.abs(v)));
+          }
+          const a = on[r], e = oj[r];
+          if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
+          const tol = C === Float32Array ? 4e-7 * scale + ulp32(e) : 1e-13 * scale;
+          assert.ok(Math.abs(a - e) <= tol, `bernoulliLogits ${label}: row ${r}: native ${a}, TypeScript ${e}`);
+        }
+        // sigmoid(l): float64 within 1e-12; float32 within 4 ulps, or 1e-37 where e^-|l| underflows (|l| > 87).
+        if (C === Float64Array) assertAgree(sn, sj, `bernoulliLogits sigmoid ${label}`, 1e-12);
+        else assertSigmoid32(sn, sj, `bernoulliLogits sigmoid ${label}`);
+        // Without the sigmoid output: the same sums.
+        const on2 = new C(rows);
+        nat('bernoulliLogits')(x, l, rows, cols, on2, null);
+        assertAgree(on2, on, `bernoulliLogits without sigmoid ${label}`);
+        const g = random(C, rows, seed++, -2, 2);
+        for (const saved of [true, false]) {
+          const gj = new C(n), gn = new C(n);
+          js('bernoulliLogitsGrad')(g, x, l, saved ? sj : null, rows, cols, gj);
+          nat('bernoulliLogitsGrad')(g, x, l, saved ? sj : null, rows, cols, gn);
+          if (saved) assertAgree(gn, gj, `bernoulliLogitsGrad (saved sigmoid) ${label}`);
+          else if (C === Float64Array) assertAgree(gn, gj, `bernoulliLogitsGrad ${label}`, 1e-12);
+          else {
+            // g (x - sigmoid(l)) from a float32 sigmoid: within 4 ulps of sigmoid, times |g|, plus an ulp of the product.
+            for (let i = 0; i < n; i++) {
+              const a = gn[i], e = gj[i];
+              if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
+              const tol = Math.abs(g[Math.floor(i / cols)]) * (4 * ulp32(Math.max(Math.abs(sj[i]), 1e-30)) + 1e-37) + 2 * ulp32(e);
+              assert.ok(Math.abs(a - e) <= tol, `bernoulliLogitsGrad ${label}: entry ${i}: native ${a}, TypeScript ${e}`);
+            }
+          }
+        }
+      }
+      const mu = random(C, rows * cols, seed++, -3, 3), lv = random(C, rows * cols, seed++, -6, 3);
+      const kj = new C(rows), kn = new C(rows);
+      js('gaussianKL')(mu, lv, rows, cols, kj);
+      nat('gaussianKL')(mu, lv, rows, cols, kn);
+      assertAgree(kn, kj, `gaussianKL ${name} [${rows}, ${cols}]`, 1e-12, 1);
+    }
+  }
+});
+
+test('native adamStep gives the bits of the TypeScript adamStep: every option, float32 and float64', { skip }, () => {
+  let seed = 900;
+  for (const [name, C] of dtypes) {
+    for (const l2 of [0, 0.01]) {
+      for (const shrink of [1, 0.999]) {
+        for (const amsgrad of [false, true]) {
+          for (const maximize of [false, true]) {
+            const n = 1003;
+            const p0 = withSpecials(C, n, seed++, -2, 2), g = withSpecials(C, n, seed++, -1, 1);
+            const m0 = random(C, n, seed++, -0.1, 0.1), v0 = random(C, n, seed++, 0, 0.01), x0 = random(C, n, seed++, 0, 0.02);
+            const [pj, mj, vj, xj] = [p0.slice(), m0.slice(), v0.slice(), x0.slice()];
+            const [pn, mn, vn, xn] = [p0.slice(), m0.slice(), v0.slice(), x0.slice()];
+            // Step 3 of lr 1e-3, betas (0.9, 0.999), eps 1e-8.
+            const args = [1e-3 / (1 - 0.9 ** 3), 0.9, 0.999, Math.sqrt(1 - 0.999 ** 3), 1e-8, l2, shrink, maximize] as const;
+            js('adamStep')(pj, g, mj, vj, amsgrad ? xj : null, ...args);
+            nat('adamStep')(pn, g, mn, vn, amsgrad ? xn : null, ...args);
+            const label = `adamStep ${name} l2=${l2} shrink=${shrink} amsgrad=${amsgrad} maximize=${maximize}`;
+            assertAgree(pn, pj, `${label}: p`);
+            assertAgree(mn, mj, `${label}: m`);
+            assertAgree(vn, vj, `${label}: v`);
+            assertAgree(xn, xj, `${label}: vmax`);
+          }
+        }
+      }
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------
 // Arguments, memory
 
 test('native kernels reject bad arguments with TypeError/RangeError instead of crashing', { skip }, () => {
@@ -419,6 +557,11 @@ test('native kernels reject bad arguments with TypeError/RangeError instead of c
   assert.throws(call(nat('gather'), f, [3, 4], 1, Int32Array.from([4]), [1, 1], f), { name: 'RangeError', message: /index holds a value out of range/ });
   assert.throws(call(nat('stridedCopy'), f, 0, [5, 1], f, [3, 4]), { name: 'RangeError', message: /reach outside x/ });
   assert.throws(call(nat('im2col'), f, geometry(1, 1, 4, 4, 2, 2, 1, 0, 1), f), { name: 'RangeError', message: /too short/ });
+  assert.throws(call(nat('biasActivation'), 'gelu', f, null, 3, 4, 1, f), { name: 'TypeError', message: /unknown op 'gelu'/ });
+  assert.throws(call(nat('biasActivation'), 'relu', f, new Float32Array(3), 3, 4, 1, f), { name: 'RangeError', message: /bias is shorter/ });
+  assert.throws(call(nat('biasActivation'), 'relu', f, null, 3, 2, 1, f.subarray(1, 7)), { name: 'RangeError', message: /overlap/ });
+  assert.throws(call(nat('bernoulliLogits'), new Float32Array(5), f, 3, 4, new Float32Array(3), null), { name: 'RangeError', message: /x must hold/ });
+  assert.throws(call(nat('adamStep'), f, new Float32Array(5), f, f, null, 1, 0.9, 0.999, 1, 1e-8, 0, 1, false), { name: 'RangeError', message: /as long as p/ });
   // Arrays mixing float32 and float64 go to the TypeScript kernel and give its result.
   const a = random(Float32Array, 6, 1), b = random(Float64Array, 6, 2);
   const cj = new Float64Array(4), cn = new Float64Array(4);

@@ -279,6 +279,79 @@ test('gradcheck, second order: the gradient of a conv2d loss is itself different
   assertGradcheck(g, [inputs([1, 2, 3, 3], 233, -0.8, 0.8), inputs([2, 2, 3, 3], 234, -0.6, 0.6)], undefined, 'convTranspose2d second order');
 });
 
+test('conv2d and convTranspose2d work on the batch in chunks: the same values as one image at a time, gradients too', () => {
+  // 32 channels, 4x4 kernels, 7x7 outputs: about 100 KB of columns per float32 image, so 25 images
+  // are three chunks of at most 10. Each output is one FMA chain per element in any chunking: the
+  // same bits image by image; the weight gradient sums the chunks in another order (float32 rounding).
+  const opts: Conv2dOptions = { stride: 2, padding: 1 };
+  const x = inputs([25, 32, 14, 14], 240).cast('float32');
+  const w = inputs([16, 32, 4, 4], 241, -0.2, 0.2).cast('float32').requireGrad();
+  const xs = x.requireGrad();
+  const y = conv2d(xs, w, null, opts);
+  const v = inputs([...y.shape], 242).cast('float32');
+  const [gx, gw] = grad([y.mul(v).sum()], [xs, w]);
+  const plane = 32 * 14 * 14, outPlane = 16 * 7 * 7;
+  const gwSum = new Float64Array(gw.size);
+  for (let n = 0; n < 25; n++) {
+    const xn = tensor(x.data.slice(n * plane, (n + 1) * plane), { shape: [1, 32, 14, 14] }).requireGrad();
+    const yn = conv2d(xn, w, null, opts);
+    assert.deepEqual(Array.from(yn.data), Array.from(y.data.subarray(n * outPlane, (n + 1) * outPlane)), `conv2d image ${n}`);
+    const vn = tensor(v.data.slice(n * outPlane, (n + 1) * outPlane), { shape: [1, 16, 7, 7] });
+    const [gxn, gwn] = grad([yn.mul(vn).sum()], [xn, w]);
+    assert.deepEqual(Array.from(gxn.data), Array.from(gx.data.subarray(n * plane, (n + 1) * plane)), `input gradient image ${n}`);
+    gwn.data.forEach((g, i) => (gwSum[i] += g));
+  }
+  assertClose(gw.data, gwSum, 1e-3, 1e-4, 'weight gradient over chunks');
+  // convTranspose2d, the adjoint: 7x7 -> 14x14 with 32 output channels, 25 images.
+  const z = inputs([25, 16, 7, 7], 243).cast('float32');
+  const t = convTranspose2d(z, w, null, opts);
+  for (const n of [0, 11, 24]) {
+    const tn = convTranspose2d(tensor(z.data.slice(n * outPlane, (n + 1) * outPlane), { shape: [1, 16, 7, 7] }), w, null, opts);
+    assert.deepEqual(Array.from(tn.data), Array.from(t.data.subarray(n * plane, (n + 1) * plane)), `convTranspose2d image ${n}`);
+  }
+});
+
+test('conv2d and convTranspose2d with an activation give the bits of the activation applied after, gradients too', () => {
+  const opts: Conv2dOptions = { stride: 2, padding: 1 };
+  for (const dtype of ['float32', 'float64'] as const) {
+    const x = inputs([3, 2, 6, 5], 250).cast(dtype).requireGrad();
+    const w = inputs([4, 2, 3, 3], 251).cast(dtype).requireGrad();
+    const b = inputs([4], 252).cast(dtype).requireGrad();
+    for (const activation of ['relu', 'tanh', 'sigmoid'] as const) {
+      const act = { relu: (t: Tensor) => t.relu(), tanh: (t: Tensor) => t.tanh(), sigmoid: (t: Tensor) => t.sigmoid() }[activation];
+      const fused = conv2d(x, w, b, { ...opts, activation });
+      const unfused = act(conv2d(x, w, b, opts));
+      assert.deepEqual(Array.from(fused.data), Array.from(unfused.data), `conv2d ${activation} ${dtype}`);
+      const v = inputs([...fused.shape], 253).cast(dtype);
+      const gf = grad([fused.mul(v).sum()], [x, w, b]);
+      const gu = grad([unfused.mul(v).sum()], [x, w, b]);
+      gf.forEach((g, i) => assertClose(g.data, gu[i].data, dtype === 'float64' ? 1e-12 : 1e-5, 1e-5, `conv2d ${activation} ${dtype} gradient ${i}`));
+      const wt = inputs([4, 3, 3, 3], 254).cast(dtype).requireGrad();
+      const bt = inputs([3], 255).cast(dtype).requireGrad();
+      const tOpts: ConvTranspose2dOptions = { stride: 2, padding: 1, outputPadding: 1 };
+      const tf = convTranspose2d(fused, wt, bt, { ...tOpts, activation });
+      const tu = act(convTranspose2d(fused, wt, bt, tOpts));
+      assert.deepEqual(Array.from(tf.data), Array.from(tu.data), `convTranspose2d ${activation} ${dtype}`);
+    }
+  }
+  assert.throws(() => conv2d(inputs([1, 1, 4, 4], 1), inputs([1, 1, 2, 2], 2), null, { activation: 'gelu' as 'relu' }), /conv2d: activation must be one of/);
+});
+
+test('gradcheck, first and second order: conv2d and convTranspose2d with bias and activation', () => {
+  const x = inputs([2, 2, 5, 4], 260, -0.8, 0.8);
+  const w = inputs([3, 2, 3, 3], 261, -0.6, 0.6);
+  const b = inputs([3], 262);
+  assertGradcheck((a, k, c) => conv2d(a, k, c, { stride: 2, padding: 1, activation: 'tanh' }), [x, w, b], undefined, 'conv2d tanh');
+  assertGradcheck((a, k, c) => convTranspose2d(a, k, c, { stride: 2, padding: 1, activation: 'sigmoid' }), [inputs([1, 3, 3, 2], 263), inputs([3, 2, 3, 3], 264), inputs([2], 265)], undefined, 'convTranspose2d sigmoid');
+  const f = (a: Tensor, k: Tensor, c: Tensor) =>
+    withGradMode(true, () => {
+      const loss = convTranspose2d(conv2d(a, k, c, { stride: 2, padding: 1, activation: 'tanh' }), k, null, { stride: 2, padding: 1, activation: 'sigmoid' }).sum();
+      const [ga, gk, gc] = grad([loss], [a, k, c], { createGraph: true });
+      return concat([ga.reshape([-1]), gk.reshape([-1]), gc.reshape([-1])]);
+    });
+  assertGradcheck(f, [inputs([1, 3, 5, 4], 266, -0.8, 0.8), inputs([3, 3, 3, 3], 267, -0.6, 0.6), inputs([3], 268)], undefined, 'conv2d/convTranspose2d with activations, second order');
+});
+
 test('conv ops reject bad input with messages naming the op and the shapes', () => {
   const x = inputs([1, 3, 8, 8], 300);
   const w = inputs([4, 3, 3, 3], 301);

@@ -102,6 +102,20 @@ const cases: Case[] = [
   { name: 'softmax', f: (x) => L.softmax(x, -1), shapes: [[3, 4]] },
   { name: 'softmax axis 0', f: (x) => L.softmax(x, 0), shapes: [[3, 4]] },
   { name: 'logSoftmax', f: (x) => L.logSoftmax(x), shapes: [[3, 4]] },
+  // Fused ops (ops/fused.ts): every activation, with and without bias, 3-D input.
+  { name: 'linear', f: (x, w, b) => L.linear(x, w, b), shapes: [[3, 4], [5, 4], [5]] },
+  { name: 'linear no bias', f: (x, w) => L.linear(x, w, null), shapes: [[3, 4], [5, 4]] },
+  { name: 'linear relu', f: (x, w, b) => L.linear(x, w, b, 'relu'), shapes: [[3, 4], [5, 4], [5]], gap: 0.05 },
+  { name: 'linear tanh 3-D input', f: (x, w, b) => L.linear(x, w, b, 'tanh'), shapes: [[2, 3, 4], [5, 4], [5]] },
+  { name: 'linear sigmoid vector input', f: (x, w, b) => L.linear(x, w, b, 'sigmoid'), shapes: [[4], [5, 4], [5]] },
+  { name: 'activationGrad tanh', f: (g, y) => L.activationGrad('tanh', g, y), shapes: [[2, 3], [2, 3]], lo: -0.9, hi: 0.9 },
+  { name: 'activationGrad sigmoid', f: (g, y) => L.activationGrad('sigmoid', g, y), shapes: [[2, 3], [2, 3]], lo: 0.05, hi: 0.95 },
+  { name: 'activationGrad relu', f: (g, y) => L.activationGrad('relu', g, y), shapes: [[2, 3], [2, 3]], gap: 0.1 },
+  { name: 'bernoulliLogProbFromLogits', f: (x, l) => L.bernoulliLogProbFromLogits(x, l), shapes: [[3, 5], [3, 5]], lo: -4, hi: 4 },
+  { name: 'bernoulliLogProbFromLogits repeated x', f: (x, l) => L.bernoulliLogProbFromLogits(x, l), shapes: [[1, 5], [3, 5]], lo: -4, hi: 4 },
+  { name: 'bernoulliLogProbFromLogits broadcast logits', f: (x, l) => L.bernoulliLogProbFromLogits(x, l), shapes: [[2, 3, 4], [3, 1]] },
+  { name: 'gaussianKLStandard', f: (m, v) => L.gaussianKLStandard(m, v), shapes: [[3, 4], [3, 4]] },
+  { name: 'gaussianKLStandard broadcast', f: (m, v) => L.gaussianKLStandard(m, v), shapes: [[2, 3, 4], [4]] },
 ];
 
 for (const c of cases) {
@@ -129,6 +143,12 @@ const secondOrder: Case[] = [
   { name: 'pow', f: (x) => L.pow(x, 3), shapes: [[4]] },
   { name: 'div', f: (x, y) => L.div(x, y), shapes: [[3], [3]], gap: 0.4 },
   { name: 'mlp layer', f: (x, w) => L.tanh(L.matmul(L.softplus(L.matmul(x, w)), w, { transB: true })), shapes: [[2, 3], [3, 3]] },
+  { name: 'linear tanh', f: (x, w, b) => L.linear(x, w, b, 'tanh'), shapes: [[2, 3], [4, 3], [4]] },
+  { name: 'linear sigmoid 3-D input', f: (x, w, b) => L.linear(x, w, b, 'sigmoid'), shapes: [[2, 2, 3], [4, 3], [4]] },
+  { name: 'linear relu', f: (x, w, b) => L.mul(L.linear(x, w, b, 'relu'), L.linear(x, w, null)), shapes: [[2, 3], [4, 3], [4]], gap: 0.05 },
+  { name: 'bernoulliLogProbFromLogits', f: (x, l) => L.bernoulliLogProbFromLogits(x, l), shapes: [[2, 3], [2, 3]] },
+  { name: 'bernoulliLogProbFromLogits repeated x', f: (x, l) => L.bernoulliLogProbFromLogits(x, l), shapes: [[3], [2, 3]] },
+  { name: 'gaussianKLStandard', f: (m, v) => L.gaussianKLStandard(m, v), shapes: [[2, 3], [2, 3]] },
 ];
 
 for (const c of secondOrder) {

@@ -4,6 +4,8 @@ import { gemm } from './gemm.js';
 import { col2im, im2col } from './conv.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { cumsum, reduce } from './reduce.js';
+import { philox } from './random.js';
+import { activationGrad, adamStep, bernoulliLogits, bernoulliLogitsGrad, biasActivation, gaussianKL } from './fused.js';
 
 /** Registers the TypeScript kernels as backend 'js'. */
 export function registerCpuKernels(): void {
@@ -22,6 +24,13 @@ export function registerCpuKernels(): void {
   registerKernel('indexAdd', 'js', indexAdd);
   registerKernel('gather', 'js', gather);
   registerKernel('scatterAdd', 'js', scatterAdd);
+  registerKernel('biasActivation', 'js', biasActivation);
+  registerKernel('activationGrad', 'js', activationGrad);
+  registerKernel('bernoulliLogits', 'js', bernoulliLogits);
+  registerKernel('bernoulliLogitsGrad', 'js', bernoulliLogitsGrad);
+  registerKernel('gaussianKL', 'js', gaussianKL);
+  registerKernel('adamStep', 'js', adamStep);
+  registerKernel('philox', 'js', philox);
 }
 
 registerCpuKernels();
