@@ -4,8 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { benchCommand } from './commands/bench.js';
+import { encodeCommand } from './commands/encode.js';
 import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { inpaintCommand } from './commands/inpaint.js';
+import { interpolateCommand } from './commands/interpolate.js';
+import { reconstructCommand } from './commands/reconstruct.js';
+import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
 import { UserError } from './errors.js';
 
@@ -22,6 +27,11 @@ const program = new Command()
 
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
+program.addCommand(sampleCommand());
+program.addCommand(reconstructCommand());
+program.addCommand(interpolateCommand());
+program.addCommand(inpaintCommand());
+program.addCommand(encodeCommand());
 program.addCommand(infoCommand());
 program.addCommand(benchCommand());
 

@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { trainVae, type VaeTrainOptions } from '../train/vae.js';
 import { trainGmm, trainPpca, type ClassicalOptions } from '../train/classical.js';
+import { trainM2Cli, type M2TrainOptions } from '../train/m2.js';
 
 const MODELS = ['vae', 'iwae', 'cvae', 'm2', 'gmm', 'ppca', 'flow', 'cnf'] as const;
 
@@ -33,6 +34,13 @@ export function trainCommand(): Command {
     .option('--gamma <g>', 'weight of |KL - C| in the capacity objective', positiveNumber('--gamma'), 100)
     .option('--eval-k <k>', 'importance samples for the final test log p(x) (5000 in the IWAE paper)', positiveInt('--eval-k'), 1000)
     .option('--clip <norm>', 'clip the gradient norm', positiveNumber('--clip'))
+    .option('--mask <spec>', 'train on masked images, masks drawn per batch: top, bottom, left, right, random:P, block:S, rect:A-B, quadrants:0,1, random-half')
+    .addOption(new Option('--mask-loss <which>', 'with --mask: observed = likelihood on observed pixels only (partially observed data); all = every pixel (denoising)').choices(['observed', 'all']).default('observed'))
+    .option('--mask-input', 'the encoder also sees the mask as extra input channels (saved as maskInput in config.json)', false)
+    .option('--labeled <n>', 'm2: training examples that keep their labels, the same number per class (e.g. 100)', positiveInt('--labeled'))
+    .option('--alpha <a>', 'm2: weight of the labeled cross-entropy (default 0.1 N, Kingma et al. 2014)', positiveNumber('--alpha', true))
+    .option('--classifier-hidden <sizes>', "m2: hidden sizes of q(y | x) (default: --hidden)", intList('--classifier-hidden'))
+    .option('--labeled-batch <n>', 'm2: labeled examples per step (default: min(--batch, --labeled))', positiveInt('--labeled-batch'))
     .addOption(new Option('--covariance <type>', 'gmm: covariance of each component').choices(['full', 'tied', 'diag', 'spherical']).default('full'))
     .option('--max-iter <n>', 'gmm: EM iterations at most', positiveInt('--max-iter'), 100)
     .option('--tol <t>', 'gmm: stop when the lower bound gains less than this per point', positiveNumber('--tol'), 1e-3)
@@ -53,10 +61,17 @@ Examples:
   latent train cvae --out runs/cvae
   latent train gmm --k 10                        # Gaussian mixture on the digits: cluster purity, means.png
   latent train ppca --latent 20                  # probabilistic PCA: test log-likelihood, components.png
+  latent train m2 --labeled 100 --data fashion-mnist   # semi-supervised, against a labels-only classifier
+  latent train vae --mask top --mask-input       # MNIST with the top half missing
   latent train vae --out runs/vae --resume --epochs 40`)
     .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {
       const kind = oneOf('model', MODELS)(model);
       if (opts.resume && !opts.out) throw new UserError('--resume needs --out DIR, the run to continue');
+      if (kind === 'm2') {
+        const summary = trainM2Cli(opts as unknown as M2TrainOptions, (name) => cmd.getOptionValueSource(name) === 'cli');
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        return;
+      }
       if (kind === 'vae' || kind === 'iwae' || kind === 'cvae') {
         const summary = trainVae(kind, opts);
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -74,6 +89,6 @@ Examples:
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
         return;
       }
-      throw new UserError(`train ${kind}: this model family is not in the command line yet (see the issues); available: vae, iwae, cvae`);
+      throw new UserError(`train ${kind}: this model family is not in the command line yet (see the issues); available: vae, iwae, cvae, m2`);
     });
 }

@@ -34,6 +34,34 @@ export interface VaeTrainOptions {
   resume: boolean;
   json: boolean;
   progress: boolean;
+  /** Train on masked images: masks of this spec (`parseMaskSpec`), a fresh draw per batch. */
+  mask?: string;
+  /** With `mask`: the likelihood counts the observed pixels only (default; partially observed data) or all of them (denoising). */
+  maskLoss?: L.MaskedLikelihood;
+  /** The encoder also sees the mask (`VaeConfig.maskInput`, saved in config.json). */
+  maskInput?: boolean;
+}
+
+interface Masking {
+  spec: L.MaskSpec | null;
+  loss: L.MaskedLikelihood;
+}
+
+/** The run's masks: from the saved config when resuming (it is the run's own), else from the options. */
+function maskingFor(o: VaeTrainOptions, saved: L.ModelDirConfig | null): Masking {
+  const t = (saved?.training ?? {}) as { mask?: string | null; maskLoss?: L.MaskedLikelihood };
+  const text = saved ? t.mask ?? null : o.mask ?? null;
+  const loss = (saved ? t.maskLoss : o.maskLoss) ?? 'observed';
+  if (loss !== 'observed' && loss !== 'all') throw new UserError(`--mask-loss must be observed or all, got ${JSON.stringify(loss)}`);
+  if (text === null) {
+    if (!saved && o.maskInput) throw new UserError('--mask-input applies to training with --mask SPEC (without masks the encoder would only ever see all ones)');
+    return { spec: null, loss };
+  }
+  try {
+    return { spec: L.parseMaskSpec(text), loss };
+  } catch (e) {
+    throw new UserError(`--mask: ${(e as Error).message}`);
+  }
 }
 
 function objectiveFor(kind: string, o: VaeTrainOptions): ObjectiveSpec {
@@ -65,6 +93,8 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const out = o.out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
+  // A bad --mask fails before anything is read or written.
+  if (!o.resume) maskingFor(o, null);
   let saved: L.ModelDirConfig | null = null;
   const resumable = o.resume && existsSync(ckptFile);
   if (o.resume && !resumable && !existsSync(join(out, L.CONFIG_FILE))) {
@@ -93,7 +123,13 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const config: VaeConfig = saved ? (saved.model as unknown as VaeConfig) : {
     inputShape: [channels, height, width], latent: o.latent, hidden: o.hidden, activation: o.activation,
     architecture: o.arch, likelihood: o.likelihood, ...(kind === 'cvae' ? { conditionDim: numClasses } : {}),
+    ...(o.maskInput ? { maskInput: true } : {}),
   };
+  const masking = maskingFor(o, saved);
+  const runMask = masking.spec ? L.formatMaskSpec(masking.spec) : null;
+  if (saved && o.mask !== undefined && o.mask.trim().toLowerCase() !== runMask) {
+    say(quiet, `--mask ${o.mask} ignored: ${out} continues ${runMask ? `with mask ${runMask}` : 'without masks'}, as it was started`);
+  }
   const spec = saved?.objective ?? objectiveFor(kind, o);
   let vae: L.VAE;
   let objective: L.Objective;
@@ -106,6 +142,14 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const [c, h, w] = vae.config.inputShape;
   if (c !== channels || h !== height || w !== width) {
     throw new UserError(`${o.data}: images are ${channels}x${height}x${width} but the model in ${out} expects ${c}x${h}x${w}`);
+  }
+  if (masking.spec) {
+    // Checks the mask fits these images (block:40 does not fit 28x28) before the run directory is made; draws nothing.
+    try {
+      L.makeMask(masking.spec, 0, [c, h, w], new L.Generator(0));
+    } catch (e) {
+      throw new UserError(`--mask ${L.formatMaskSpec(masking.spec)}: ${(e as Error).message}`);
+    }
   }
   const binarizeTrain = o.binarize;
   const testSet = o.binarize === 'none' ? test : L.binarizeDataset(test, 'static', new L.Generator(o.seed + 7));
@@ -122,16 +166,24 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
     metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
-    vae.initOutputBias(L.mean(L.flattenImages(trainSet), 0));
+    const trainX = L.flattenImages(trainSet);
+    // On partially observed data only the observed pixels are known: their mean under one draw of masks, from its own seed.
+    vae.initOutputBias(masking.spec && masking.loss === 'observed'
+      ? L.observedMeanImage(trainX, L.makeMask(masking.spec, trainSet.length, [c, h, w], new L.Generator(o.seed + 12)))
+      : L.mean(trainX, 0));
     L.writeModelConfig(out, {
       format: 'latent-model', version: 1, kind, model: vae.config as unknown as Record<string, unknown>, objective: spec,
       data: { spec: o.data, labels: o.labels ?? null, testData: o.testData ?? null, binarize: o.binarize, train: train.length, test: test.length },
-      training: { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, evalK: o.evalK, backend: L.getBackend() },
+      training: {
+        epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, evalK: o.evalK, backend: L.getBackend(),
+        ...(masking.spec ? { mask: L.formatMaskSpec(masking.spec), maskLoss: masking.loss } : {}),
+      },
     });
   }
   const batchesPerEpoch = Math.ceil(trainSet.length / o.batch);
   const bar = progress(o.progress && !quiet);
-  say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels) into ${out}`);
+  const maskNote = masking.spec ? `, mask ${L.formatMaskSpec(masking.spec)} (likelihood on ${masking.loss === 'observed' ? 'observed pixels' : 'all pixels'}${vae.config.maskInput ? ', mask shown to the encoder' : ''})` : '';
+  say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels${maskNote}) into ${out}`);
   const condition = (y: Int32Array | null) => (kind === 'cvae' ? L.oneHot(y!, numClasses) : undefined);
   let running = 0;
   try {
@@ -141,7 +193,14 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
         bar.start(batchesPerEpoch, `epoch ${epoch + 1}/${o.epochs}`);
         return L.minibatches(trainSet, { batchSize: o.batch, shuffle: true, rng: dataRng, binarize: binarizeTrain === 'dynamic' ? 'dynamic' : 'none', startBatch: start });
       },
-      loss: (b, step) => objective.evaluate(vae, { x: b.x, y: condition(b.y) }, modelRng, step),
+      loss: (b, step) => {
+        // A fresh mask per batch from the data generator's own stream: minibatches() only splits children off it, so the
+        // batches are those of an unmasked run, and the checkpoint saves its state, so --resume draws the same masks.
+        const batch = masking.spec
+          ? L.maskedBatch(b.x, L.makeMask(masking.spec, b.x.shape[0], [c, h, w], dataRng), masking.loss, condition(b.y))
+          : { x: b.x, y: condition(b.y) };
+        return objective.evaluate(vae, batch, modelRng, step);
+      },
       onStep: (r) => {
         running = running === 0 ? r.stats.bound : 0.95 * running + 0.05 * r.stats.bound;
         bar.update(r.batch, { [spec.kind === 'iwae' ? `IWAE-${spec.k}` : 'ELBO']: running.toFixed(2) });
@@ -169,7 +228,12 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const testX = L.flattenImages(testSet);
   const testY = kind === 'cvae' ? L.oneHot(testSet.labels!, numClasses) : undefined;
   bar.start(testSet.length, `evaluating (k=${o.evalK})`);
-  const ev = L.evaluateVae(vae, { x: testX, y: testY }, { rng: evalRng, k: Math.min(o.k, o.evalK), kEval: o.evalK, onProgress: (d) => bar.update(d) });
+  // With masks, the test images are masked too, by fixed masks from their own seed: with --mask-loss observed the
+  // score is log p(x_obs), the observed pixels only; with 'all' it is log p(x) of the complete images, the encoder
+  // seeing the masked ones, as in training.
+  const testMask = masking.spec ? L.makeMask(masking.spec, testSet.length, [c, h, w], new L.Generator(o.seed + 11)) : undefined;
+  const scoredMask = masking.loss === 'observed' ? testMask : undefined;
+  const ev = L.evaluateVae(vae, { x: testX, y: testY, mask: scoredMask, inputMask: testMask }, { rng: evalRng, k: Math.min(o.k, o.evalK), kEval: o.evalK, onProgress: (d) => bar.update(d) });
   bar.stop();
   const imgs = (t: L.Tensor) => L.reshape(t, [t.shape[0], c, h, w]);
   const sampleY = kind === 'cvae' ? L.oneHot(Array.from({ length: 64 }, (_, i) => i % numClasses), numClasses) : undefined;
@@ -184,8 +248,12 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
     out, kind, backend: L.getBackend(), epochs: o.epochs, train: train.length, test: ev.n,
     test_elbo: ev.elbo, [`test_iwae_${ev.k}`]: ev.iwae, test_logpx: ev.logpx, test_nll: -ev.logpx, k_eval: ev.kEval,
     kl: ev.kl, active_units: ev.activeUnits,
+    ...(masking.spec ? { mask: L.formatMaskSpec(masking.spec), mask_loss: masking.loss, mask_input: vae.config.maskInput === true } : {}),
   };
-  say(quiet, `test (${ev.n} images): ELBO ${ev.elbo.toFixed(2)}, IWAE-${ev.k} ${ev.iwae.toFixed(2)}, NLL ${(-ev.logpx).toFixed(2)} nats (log p(x) by importance sampling, k=${ev.kEval}); ${ev.activeUnits} active units`);
+  const scored = !masking.spec ? '' : scoredMask
+    ? `; observed pixels only, mask ${L.formatMaskSpec(masking.spec)}`
+    : `; all pixels, the encoder seeing mask ${L.formatMaskSpec(masking.spec)}`;
+  say(quiet, `test (${ev.n} images): ELBO ${ev.elbo.toFixed(2)}, IWAE-${ev.k} ${ev.iwae.toFixed(2)}, NLL ${(-ev.logpx).toFixed(2)} nats (log p(x) by importance sampling, k=${ev.kEval}${scored}); ${ev.activeUnits} active units`);
   say(quiet, `wrote ${join(out, 'samples.png')} and ${join(out, 'reconstructions.png')}`);
   return summary;
 }

@@ -13,6 +13,11 @@ export type LikelihoodKind = 'bernoulli' | 'gaussian' | 'gaussian-learned';
  *   transposed convolutions.
  * - `conditionDim`: size of a conditioning vector y (one-hot labels for a
  *   conditional VAE), appended to the encoder's features and to z.
+ * - `maskInput`: the encoder also sees the observation mask (1 = observed)
+ *   as extra input channels, next to x ⊙ mask, so q(z | x_obs) can tell a
+ *   missing pixel from a black one (MLP: D more inputs; conv: C more input
+ *   channels). For training and inpainting on partially observed images
+ *   (`inpaint.ts`); without a mask the encoder is given all ones.
  */
 export interface VaeConfig {
   inputShape: [number, number, number];
@@ -24,6 +29,7 @@ export interface VaeConfig {
   /** Observation noise of the fixed-variance Gaussian decoder. */
   sigma?: number;
   conditionDim?: number;
+  maskInput?: boolean;
 }
 
 export const defaultVaeConfig: VaeConfig = {
@@ -58,6 +64,7 @@ export function validateVaeConfig(c: VaeConfig, where = 'VAE'): VaeConfig {
     throw new Error(`${where}: sigma must be a finite positive number, got ${c.sigma}`);
   }
   if (c.conditionDim !== undefined && c.conditionDim !== 0) posInt(c.conditionDim, 'conditionDim');
+  if (c.maskInput !== undefined && typeof c.maskInput !== 'boolean') throw new Error(`${where}: maskInput must be true or false, got ${JSON.stringify(c.maskInput)}`);
   if (c.architecture === 'conv') {
     const f = 2 ** c.hidden.length;
     const [, h, w] = c.inputShape;

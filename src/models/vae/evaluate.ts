@@ -80,7 +80,7 @@ function iwBound(model: VAE, batch: Batch, rng: Generator, k: number, rowsPerPas
  * const ev = evaluateVae(vae, { x: test.images }, { rng, kEval: 5000 });
  * console.log(`test NLL ${(-ev.logpx).toFixed(2)} nats`);
  */
-export function evaluateVae(model: VAE, data: { x: Tensor; y?: Tensor; mask?: Tensor }, options: EvaluateOptions): VaeEvaluation {
+export function evaluateVae(model: VAE, data: { x: Tensor; y?: Tensor; mask?: Tensor; inputMask?: Tensor }, options: EvaluateOptions): VaeEvaluation {
   const k = options.k ?? 5;
   const kEval = options.kEval ?? 5000;
   const bs = options.batchSize ?? 100;
@@ -102,8 +102,8 @@ export function evaluateVae(model: VAE, data: { x: Tensor; y?: Tensor; mask?: Te
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
         const part = (t: Tensor | undefined) => (t ? slice(t, 0, start, end) : undefined);
-        const batch: Batch = { x: part(data.x)!, y: part(data.y), mask: part(data.mask) };
-        const q = model.posterior(batch.x, batch.y);
+        const batch: Batch = { x: part(data.x)!, y: part(data.y), mask: part(data.mask), inputMask: part(data.inputMask) };
+        const q = model.posterior(batch.x, batch.y, batch.inputMask);
         const z = q.dist.rsample(options.rng);
         const r = model.logLikelihood(batch.x, z, batch.y, batch.mask);
         const kd = klDivergence(new Normal(q.mu, exp(mul(q.logvar, 0.5)), { validateArgs: false }), new Normal(0, 1, { validateArgs: false }));

@@ -4,11 +4,19 @@ import { Normal, klDivergence } from '../../distributions/index.js';
 import type { Generator } from '../../random/generator.js';
 import type { VAE } from './vae.js';
 
-/** A minibatch: images, optional conditions (one-hot y) and an optional observation mask (1 = observed). */
+/**
+ * A minibatch: images, optional conditions (one-hot y), an optional
+ * likelihood mask `mask` (1 = pixel counted in log p(x | z)) and an
+ * optional `inputMask` (1 = pixel shown to the encoder, which then sees
+ * x ⊙ inputMask; see `VAE.posterior`). Training on partially observed data
+ * sets both to the observation mask; denoising-style training on complete
+ * data sets only `inputMask` (`maskedBatch` in inpaint.ts builds either).
+ */
 export interface Batch {
   x: Tensor;
   y?: Tensor;
   mask?: Tensor;
+  inputMask?: Tensor;
 }
 
 export interface ObjectiveResult {
@@ -74,7 +82,7 @@ export function makeObjective(spec: ObjectiveSpec): Objective {
 
 /** Per-example reconstruction term, KL and per-dimension KL for one reparameterized sample. */
 function terms(model: VAE, batch: Batch, rng: Generator, analyticKL = true) {
-  const q = model.posterior(batch.x, batch.y);
+  const q = model.posterior(batch.x, batch.y, batch.inputMask);
   const z = q.dist.rsample(rng);
   const rec = model.logLikelihood(batch.x, z, batch.y, batch.mask);
   // Per-dimension closed-form KL to N(0, 1), from the registry; summed for the total.
@@ -104,7 +112,7 @@ function capacityObjective(spec: Extract<ObjectiveSpec, { kind: 'capacity' }>, m
 
 /** log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x), [k, B]. */
 export function logImportanceWeights(model: VAE, batch: Batch, rng: Generator, k: number): Tensor {
-  const q = model.posterior(batch.x, batch.y);
+  const q = model.posterior(batch.x, batch.y, batch.inputMask);
   const z = q.dist.rsample(rng, [k]); // [k, B, latent]
   const logPz = model.prior([k, z.shape[1]], z.dtype).logProb(z);
   return sub(add(model.logLikelihood(batch.x, z, batch.y, batch.mask), logPz), q.dist.logProb(z));

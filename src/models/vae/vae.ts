@@ -51,9 +51,11 @@ export class VAE extends Module<[Tensor], Tensor> {
     const [c, h, w] = this.config.inputShape;
     const { latent, hidden, activation: act } = this.config;
     const cond = this.config.conditionDim ?? 0;
+    // With maskInput the encoder reads [x ⊙ mask, mask]: twice the pixels (MLP) or channels (conv).
+    const inputCopies = this.config.maskInput ? 2 : 1;
     this.dataDim = c * h * w;
     if (this.config.architecture === 'mlp') {
-      this.encoder = mlp([this.dataDim + cond, ...hidden], { activation: act, outputActivation: act, rng });
+      this.encoder = mlp([inputCopies * this.dataDim + cond, ...hidden], { activation: act, outputActivation: act, rng });
       const top = hidden[hidden.length - 1];
       this.muHead = new Linear(top, latent, { rng });
       this.logvarHead = new Linear(top, latent, { rng });
@@ -63,7 +65,7 @@ export class VAE extends Module<[Tensor], Tensor> {
       const [fh, fw] = [h / f, w / f];
       const feat = hidden[hidden.length - 1] * fh * fw;
       const enc: Module[] = [];
-      let ch = c;
+      let ch = inputCopies * c;
       for (const out of hidden) {
         enc.push(new Conv2d(ch, out, 4, { stride: 2, padding: 1, rng }), activation(act));
         ch = out;
@@ -104,16 +106,29 @@ export class VAE extends Module<[Tensor], Tensor> {
     return y;
   }
 
-  /** q(z | x[, y]). */
-  posterior(x: Tensor, y?: Tensor): Posterior {
-    const xf = this.flat(x);
+  /**
+   * q(z | x[, y]), or q(z | x_obs[, y]) when `inputMask` (1 = observed,
+   * shaped like x) is given: the encoder then sees x ⊙ inputMask, and with
+   * `maskInput` the mask itself (all ones when no mask is given).
+   */
+  posterior(x: Tensor, y?: Tensor, inputMask?: Tensor): Posterior {
+    let xf = this.flat(x);
     const cond = this.checkCondition(y, xf.shape[0]);
+    if (inputMask) {
+      const m = this.flat(inputMask);
+      if (m.shape[0] !== xf.shape[0]) throw new Error(`VAE: inputMask has ${m.shape[0]} rows but x has ${xf.shape[0]}`);
+      xf = mul(xf, m);
+      if (this.config.maskInput) xf = concat([xf, m], 1);
+    } else if (this.config.maskInput) {
+      xf = concat([xf, zeros(xf.shape, { dtype: xf.dtype }).add(1)], 1);
+    }
     let h: Tensor;
     if (this.config.architecture === 'mlp') {
       h = this.encoder.forward(cond ? concat([xf, cond], 1) : xf);
     } else {
       const [c, hh, ww] = this.config.inputShape;
-      h = this.encoder.forward(reshape(xf, [xf.shape[0], c, hh, ww]));
+      // [x ⊙ m, m] as rows of 2D values become 2C channels: x's channels, then the mask's.
+      h = this.encoder.forward(reshape(xf, [xf.shape[0], (xf.shape[1] / this.dataDim) * c, hh, ww]));
       if (cond) h = concat([h, cond], 1);
     }
     const mu = this.muHead.forward(h);
@@ -158,7 +173,17 @@ export class VAE extends Module<[Tensor], Tensor> {
     return new Independent(base, 1, { validateArgs: false });
   }
 
-  private pixelBase(out: Tensor): Distribution {
+  /**
+   * log p(x_d | z) of each pixel, [..., B, D], from the decoder output
+   * `out` = decode(z): one decoding serves several masks (observed and
+   * missing pixels in `inpaint.ts`).
+   */
+  pixelLogProb(x: Tensor, out: Tensor): Tensor {
+    return this.pixelBase(out).logProb(this.flat(x));
+  }
+
+  /** Per-pixel p(x_d | z), batch [..., D] (no event dims), from decoder output. */
+  pixelBase(out: Tensor): Distribution {
     switch (this.config.likelihood) {
       case 'bernoulli':
         // Grey levels in [0, 1] are allowed as targets (the usual binary cross-entropy), hence no validation.
