@@ -489,14 +489,19 @@ napi_value Col2im(napi_env env, napi_callback_info info) {
   Call c(env, info, kCol2im, 3);
   Array cols, x;
   ConvGeometry g;
+  bool overwrite = false;
   if (!floatArray(c, 0, cols, "cols") || !geometry(c, 1, g) || !floatArray(c, 2, x, "x")) return nullptr;
+  if (c.argc > 3) {
+    napi_valuetype t;
+    if (napi_typeof(env, c.argv[3], &t) == napi_ok && t != napi_undefined && !boolean(c, 3, overwrite, "overwrite")) return nullptr;
+  }
   if (!sameDtype(x, cols)) return fallback(c);
   if (static_cast<uint64_t>(g.batch * g.channels * g.height * g.width) > x.length ||
       static_cast<uint64_t>(g.batch * g.channels * g.kernelH * g.kernelW * g.outH * g.outW) > cols.length) {
     return c.fail("RangeError", "x or cols is too short for the geometry"), nullptr;
   }
-  if (x.dtype == DType::f32) col2im(F32(cols), g, F32(x));
-  else col2im(F64(cols), g, F64(x));
+  if (x.dtype == DType::f32) col2im(F32(cols), g, F32(x), overwrite);
+  else col2im(F64(cols), g, F64(x), overwrite);
   return nullptr;
 }
 

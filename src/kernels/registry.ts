@@ -38,8 +38,11 @@ export interface Kernels {
    * Every entry of cols is written.
    */
   im2col: (x: FloatArray, geometry: ConvGeometry, cols: FloatArray) => void;
-  /** The adjoint of im2col: adds each entry of cols (either layout) into x [N, C, H, W] (overlapping windows sum; padding is dropped). */
-  col2im: (cols: FloatArray, geometry: ConvGeometry, x: FloatArray) => void;
+  /**
+   * The adjoint of im2col: adds each entry of cols (either layout) into x [N, C, H, W] (overlapping windows sum;
+   * padding is dropped). With `overwrite`, x's prior contents are ignored, as if x were zeros.
+   */
+  col2im: (cols: FloatArray, geometry: ConvGeometry, x: FloatArray, overwrite?: boolean) => void;
   /** With x viewed as [outer, n, inner]: out [outer, m, inner] [o, j, i] = x[o, indices[j], i], m = indices.length. */
   indexSelect: (x: FloatArray, outer: number, n: number, inner: number, indices: Int32Array, out: FloatArray) => void;
   /** The adjoint of indexSelect: out [outer, n, inner] [o, indices[j], i] += src[o, j, i] for src [outer, m, inner]; repeated indices sum. */

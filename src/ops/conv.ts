@@ -3,7 +3,7 @@ import { formatShape } from '../tensor/shape.js';
 import { kernel, type Activation, type ConvGeometry } from '../kernels/registry.js';
 import { record } from '../autograd/tape.js';
 import { zeros } from '../tensor/create.js';
-import { empty, output } from './util.js';
+import { output } from './util.js';
 import { FUSED_ACTIVATIONS, activationGrad, cast } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
@@ -198,8 +198,8 @@ function convAdjoints(gy: Tensor, w: Tensor, wantX: boolean, x: Tensor, wantW: b
   const [o, rows] = w.shape;
   const L = geom.outH * geom.outW;
   const plane = geom.channels * geom.height * geom.width;
-  // col2im accumulates into its image: start from zeros.
-  const dx = wantX ? empty([geom.batch, geom.channels, geom.height, geom.width], gy.dtype) : null;
+  // col2im overwrites each chunk of the image (no zero fill needed).
+  const dx = wantX ? output([geom.batch, geom.channels, geom.height, geom.width], gy.dtype) : null;
   const dw = wantW ? output([o, rows], gy.dtype) : null;
   let first = true;
   forEachChunk(geom, gy.dtype, (n0, count, g) => {
@@ -214,7 +214,7 @@ function convAdjoints(gy: Tensor, w: Tensor, wantX: boolean, x: Tensor, wantW: b
     if (dx) {
       kernel('gemm')(true, false, rows, count * L, o, w.data, 0, gm, 0, cols, 0, false);
       const dxChunk = dx.data.subarray(n0 * plane, (n0 + count) * plane);
-      kernel('col2im')(cols, g, dxChunk);
+      kernel('col2im')(cols, g, dxChunk, true);
       // convTranspose2d's bias and activation, on the chunk just written: [count, C, H*W].
       if (bias || act !== 'identity') {
         kernel('biasActivation')(act, dxChunk, bias ? bias.data : null, count, geom.channels, geom.height * geom.width, dxChunk);

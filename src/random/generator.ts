@@ -1,4 +1,6 @@
 import { philox4x32Into } from './philox.js';
+import { kernel } from '../kernels/registry.js';
+import '../kernels/cpu/index.js';
 
 /**
  * A random generator passed explicitly to everything that samples: a
@@ -30,6 +32,9 @@ import { philox4x32Into } from './philox.js';
  * const a = rng.normal01();
  * Generator.fromState(saved).normal01() === a; // returns true
  */
+/** Words drawn per call of the `philox` kernel when filling arrays: bounds the temporary buffer at 256 KB. */
+const WORDS_PER_CALL = 65536;
+
 export class Generator {
   private key0: number;
   private key1: number;
@@ -149,10 +154,18 @@ export class Generator {
    * const u = new Generator(0).fillUniform01(new Float32Array(8));
    */
   fillUniform01<T extends Float32Array | Float64Array>(out: T): T {
+    const n = out.length;
     if (out instanceof Float32Array) {
-      for (let i = 0; i < out.length; i++) out[i] = (this.nextUint32() >>> 8) * 5.960464477539063e-8; // 2^-24
+      for (let i = 0; i < n; ) {
+        const w = this.words(Math.min(n - i, WORDS_PER_CALL));
+        for (let j = 0; j < w.length; j++, i++) out[i] = (w[j] >>> 8) * 5.960464477539063e-8; // 2^-24
+      }
     } else {
-      for (let i = 0; i < out.length; i++) out[i] = this.uniform01();
+      for (let i = 0; i < n; ) {
+        const w = this.words(2 * Math.min(n - i, WORDS_PER_CALL / 2));
+        // uniform01's arithmetic on each pair of words.
+        for (let j = 0; j < w.length; j += 2, i++) out[i] = ((w[j] >>> 5) * 67108864 + (w[j + 1] >>> 6)) * 1.1102230246251565e-16;
+      }
     }
     return out;
   }
@@ -169,15 +182,44 @@ export class Generator {
    */
   fillNormal<T extends Float32Array | Float64Array>(out: T): T {
     const n = out.length;
-    for (let i = 0; i < n; i += 2) {
-      const u1 = 1 - this.uniform01();
-      const u2 = this.uniform01();
-      const r = Math.sqrt(-2 * Math.log(u1));
-      const theta = 2 * Math.PI * u2;
-      out[i] = r * Math.cos(theta);
-      if (i + 1 < n) out[i + 1] = r * Math.sin(theta);
+    for (let i = 0; i < n; ) {
+      const w = this.words(4 * Math.min(Math.ceil((n - i) / 2), WORDS_PER_CALL / 4));
+      for (let j = 0; j < w.length; j += 4, i += 2) {
+        // Two uniform01 draws from four words, as normal01 makes them.
+        const u1 = 1 - ((w[j] >>> 5) * 67108864 + (w[j + 1] >>> 6)) * 1.1102230246251565e-16;
+        const u2 = ((w[j + 2] >>> 5) * 67108864 + (w[j + 3] >>> 6)) * 1.1102230246251565e-16;
+        const r = Math.sqrt(-2 * Math.log(u1));
+        const theta = 2 * Math.PI * u2;
+        out[i] = r * Math.cos(theta);
+        if (i + 1 < n) out[i + 1] = r * Math.sin(theta);
+      }
     }
     return out;
+  }
+
+  /**
+   * The next `count` words of the stream, as `nextUint32` would give them
+   * one by one, computed in bulk by the `philox` kernel (native when
+   * built: integer arithmetic, the same words on every backend).
+   */
+  private words(count: number): Uint32Array {
+    const pos = this.position;
+    if (pos + count > Number.MAX_SAFE_INTEGER) {
+      // Near the end of the stream: word by word, so that the exhaustion error comes at the same word.
+      const w = new Uint32Array(count);
+      for (let i = 0; i < count; i++) w[i] = this.nextUint32();
+      return w;
+    }
+    const lane = pos & 3;
+    const first = (pos - lane) / 4;
+    const blocks = Math.ceil((lane + count) / 4);
+    const buf = new Uint32Array(blocks * 4);
+    kernel('philox')(this.key0, this.key1, first, buf);
+    this.position = pos + count;
+    // Keep the last block: the next nextUint32 may continue in it.
+    this.block.set(buf.subarray(buf.length - 4));
+    this.blockIndex = first + blocks - 1;
+    return buf.subarray(lane, lane + count);
   }
 
   /**

@@ -25,7 +25,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nativeStatus, setNativeIsa, type ConvGeometry, type Kernels, type KernelName } from '../../src/index.js';
+import { nativeStatus, philox4x32, setNativeIsa, type ConvGeometry, type Kernels, type KernelName } from '../../src/index.js';
 import { detectedNativeIsa } from '../../src/kernels/native.js';
 import { kernelFor } from '../../src/kernels/registry.js';
 import { lcg } from '../helpers.js';
@@ -362,6 +362,14 @@ test('native im2col and col2im agree with the TypeScript kernels, in both column
       js('col2im')(cols, g, xj);
       nat('col2im')(cols, g, xn);
       assertAgree(xn, xj, `col2im ${name} ${JSON.stringify(g)}`);
+      // With overwrite: x's prior contents ignored, the same as adding into zeros.
+      const zj = new C(xs), zn = random(C, xs, 403);
+      js('col2im')(cols, g, zj);
+      nat('col2im')(cols, g, zn, true);
+      assertAgree(zn, zj, `col2im overwrite ${name} ${JSON.stringify(g)}`);
+      const tj = random(C, xs, 404);
+      js('col2im')(cols, g, tj, true);
+      assertAgree(tj, zj, `TypeScript col2im overwrite ${name} ${JSON.stringify(g)}`);
     }
   }
 });
@@ -539,6 +547,25 @@ test('native adamStep gives the bits of the TypeScript adamStep: every option, f
   }
 });
 
+test('philox gives Random123\'s words on both backends, and the generator\'s own Philox4x32-10', { skip }, () => {
+  const known = new Uint32Array(4);
+  for (const fn of [js('philox'), nat('philox')]) {
+    fn(0, 0, 0, known);
+    assert.deepEqual(Array.from(known), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+  }
+  for (const [k0, k1, first] of [[0, 0, 0], [1, 2, 5], [0xffffffff, 0x12345678, 2 ** 32 - 3], [7, 0, 2 ** 40 + 11]]) {
+    const a = new Uint32Array(4 * 37), b = new Uint32Array(4 * 37);
+    js('philox')(k0, k1, first, a);
+    nat('philox')(k0, k1, first, b);
+    assert.deepEqual(b, a, `philox key [${k0}, ${k1}] from block ${first}`);
+    for (const blk of [0, 1, 36]) {
+      const idx = first + blk;
+      const ref = philox4x32([idx % 2 ** 32, Math.floor(idx / 2 ** 32), 0, 0], [k0, k1]);
+      assert.deepEqual(Array.from(a.subarray(4 * blk, 4 * blk + 4)), Array.from(ref), `block ${idx}`);
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Arguments, memory
 
@@ -561,6 +588,8 @@ test('native kernels reject bad arguments with TypeError/RangeError instead of c
   assert.throws(call(nat('biasActivation'), 'relu', f, new Float32Array(3), 3, 4, 1, f), { name: 'RangeError', message: /bias is shorter/ });
   assert.throws(call(nat('biasActivation'), 'relu', f, null, 3, 2, 1, f.subarray(1, 7)), { name: 'RangeError', message: /overlap/ });
   assert.throws(call(nat('bernoulliLogits'), new Float32Array(5), f, 3, 4, new Float32Array(3), null), { name: 'RangeError', message: /x must hold/ });
+  assert.throws(call(nat('philox'), 0, 0, 0, new Int32Array(4)), { name: 'TypeError', message: /Uint32Array/ });
+  assert.throws(call(nat('philox'), 2 ** 32, 0, 0, new Uint32Array(4)), { name: 'RangeError', message: /below 2\^32/ });
   assert.throws(call(nat('adamStep'), f, new Float32Array(5), f, f, null, 1, 0.9, 0.999, 1, 1e-8, 0, 1, false), { name: 'RangeError', message: /as long as p/ });
   // Arrays mixing float32 and float64 go to the TypeScript kernel and give its result.
   const a = random(Float32Array, 6, 1), b = random(Float64Array, 6, 2);

@@ -51,10 +51,11 @@ export const im2col: Kernels['im2col'] = (x, geom, cols) => {
   }
 };
 
-export const col2im: Kernels['col2im'] = (cols, geom, x) => {
+export const col2im: Kernels['col2im'] = (cols, geom, x, overwrite = false) => {
   const { batch, channels, height: H, width: W, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw } = geom;
   const { padH: ph, padW: pw, dilationH: dh, dilationW: dw, outH: OH, outW: OW } = geom;
   const [rowStride, batchStride] = colsStrides(geom);
+  if (overwrite) x.fill(0, 0, batch * channels * H * W);
   for (let nc = 0; nc < batch * channels; nc++) {
     const xBase = nc * H * W;
     let row = (nc % channels) * kh * kw;
