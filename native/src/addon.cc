@@ -467,6 +467,10 @@ bool geometry(Call& c, size_t i, ConvGeometry& g) {
     if (t == napi_boolean) napi_get_value_bool(c.env, v, &g.batchInColumns);
     else if (t != napi_undefined) return c.fail("TypeError", "geometry.batchInColumns must be a boolean");
   }
+  // The kernels address a padded image plane with 32-bit offsets.
+  if ((g.height + 2 * g.padH) * (g.width + 2 * g.padW) > 2147483647LL) {
+    return c.fail("RangeError", "the padded image plane has more than 2^31 - 1 pixels");
+  }
   return true;
 }
 

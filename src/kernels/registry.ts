@@ -71,8 +71,9 @@ export interface Kernels {
   activationGrad: (act: Activation, g: FloatArray, y: FloatArray, out: FloatArray) => void;
   /**
    * out[r] = sum_j x[r, j] l[r, j] - softplus(l[r, j]) over logits l [rows, cols] (the Bernoulli log-likelihood
-   * from logits), each term and the sum in double; x has rows*cols entries or cols (one row repeated). With
-   * `sigmoid` (rows*cols), also writes sigmoid(l) there, for the gradient.
+   * from logits), the sum in double; the terms in double (TypeScript, and native float64) or in float32 arithmetic
+   * (native float32: within a few float32 roundings of each term); x has rows*cols entries or cols (one row
+   * repeated). With `sigmoid` (rows*cols), also writes sigmoid(l) there, for the gradient.
    */
   bernoulliLogits: (x: FloatArray, logits: FloatArray, rows: number, cols: number, out: FloatArray, sigmoid: FloatArray | null) => void;
   /** out[r, j] = g[r] (x[r, j] - sigmoid(l[r, j])) in double, rounded once; sigmoid read from `sigmoid` when given. x as in bernoulliLogits. */

@@ -17,7 +17,6 @@ import { broadcastTo, reshape, unsqueeze } from './shape.js';
 
 export type { Activation } from '../kernels/registry.js';
 
-
 function checkTensor(t: unknown, op: string, name: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${typeof t}`);
 }
@@ -97,8 +96,9 @@ function isRepeatedRow(x: readonly number[], shape: readonly number[]): boolean 
  * axis: sum_j x_j l_j - softplus(l_j), softplus(l) = max(l, 0) +
  * log1p(e^-|l|), stable for every l (the negative of binary cross-entropy
  * with logits, `-F.binary_cross_entropy_with_logits(l, x, reduction='none').sum(-1)`).
- * One pass: each term and the row sum in double, rounded once; while
- * recording, the same pass keeps sigmoid(l) for the gradient
+ * One pass: the terms (in double, or natively in float32 for float32 data,
+ * as precise as the unfused float32 ops) summed in double and rounded once;
+ * while recording, the same pass keeps sigmoid(l) for the gradient
  * g (x - sigmoid(l)), one more pass (`bernoulliLogitsGrad`).
  *
  * Shapes: logits [..., D], x broadcastable to it (typically the same shape,
