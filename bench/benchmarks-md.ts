@@ -7,20 +7,29 @@ import { fileURLToPath } from 'node:url';
 export const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
 export function writeBenchmarkSection(title: string, body: string, file = BENCHMARKS_FILE): void {
-  const text = readFileSync(file, 'utf8');
+  const lines = readFileSync(file, 'utf8').split('\n');
   const heading = `## ${title} (${new Date().toISOString().slice(0, 10)})`;
-  const section = `${heading}\n\n${body.trim()}\n\n`;
-  const lines = text.split('\n');
   const start = lines.findIndex((l) => l === `## ${title}` || l.startsWith(`## ${title} (`));
-  let out: string;
+  let from: number;
+  let to: number;
   if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    if (end < 0) end = lines.length;
-    out = [...lines.slice(0, start), ...section.split('\n').slice(0, -1), ...lines.slice(end)].join('\n');
+    from = start;
+    to = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    if (to < 0) to = lines.length;
   } else {
-    const first = lines.findIndex((l) => l.startsWith('## '));
-    const at = first < 0 ? lines.length : first;
-    out = [...lines.slice(0, at), ...section.split('\n').slice(0, -1), ...lines.slice(at)].join('\n');
+    from = lines.findIndex((l) => l.startsWith('## '));
+    if (from < 0) from = lines.length;
+    to = from;
   }
-  writeFileSync(file, out.endsWith('\n') ? out : out + '\n');
+  const trim = (ls: string[]) => {
+    let a = 0;
+    let b = ls.length;
+    while (a < b && ls[a].trim() === '') a++;
+    while (b > a && ls[b - 1].trim() === '') b--;
+    return ls.slice(a, b);
+  };
+  const before = trim(lines.slice(0, from));
+  const after = trim(lines.slice(to));
+  const out = [...before, '', heading, '', ...trim(body.split('\n')), ...(after.length ? ['', ...after] : [])];
+  writeFileSync(file, out.join('\n') + '\n');
 }

@@ -38,7 +38,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--mask-loss <which>', 'with --mask: observed = likelihood on observed pixels only (partially observed data); all = every pixel (denoising)').choices(['observed', 'all']).default('observed'))
     .option('--mask-input', 'the encoder also sees the mask as extra input channels (saved as maskInput in config.json)', false)
     .option('--labeled <n>', 'm2: training examples that keep their labels, the same number per class (e.g. 100)', positiveInt('--labeled'))
-    .option('--alpha <a>', 'm2: weight of the labeled cross-entropy (default 0.1 N, Kingma et al. 2014)', positiveNumber('--alpha', true))
+    .option('--alpha <a>', 'm2: weight of the labeled cross-entropy (default 0.1 N, Kingma et al. 2014; 5 N does better in short runs, see BENCHMARKS.md)', positiveNumber('--alpha', true))
     .option('--classifier-hidden <sizes>', "m2: hidden sizes of q(y | x) (default: --hidden)", intList('--classifier-hidden'))
     .option('--labeled-batch <n>', 'm2: labeled examples per step (default: min(--batch, --labeled))', positiveInt('--labeled-batch'))
     .addOption(new Option('--covariance <type>', 'gmm: covariance of each component').choices(['full', 'tied', 'diag', 'spherical']).default('full'))
