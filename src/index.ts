@@ -19,3 +19,4 @@ export * from './data/index.js';
 export * from './models/index.js';
 export * from './models/gmm/index.js';
 export * from './models/ppca/index.js';
+export * from './flows/index.js';

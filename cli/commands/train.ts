@@ -3,6 +3,8 @@ import { UserError } from '../errors.js';
 import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { trainVae, type VaeTrainOptions } from '../train/vae.js';
 import { trainGmm, trainPpca, type ClassicalOptions } from '../train/classical.js';
+import { trainFlowCli } from '../train/flow.js';
+import { trainCnfCli } from '../train/cnf.js';
 import { trainM2Cli, type M2TrainOptions } from '../train/m2.js';
 
 const MODELS = ['vae', 'iwae', 'cvae', 'm2', 'gmm', 'ppca', 'flow', 'cnf'] as const;
@@ -86,6 +88,12 @@ Examples:
           components: cmd.getOptionValueSource('k') === 'cli' ? opts.k : 10,
         } as ClassicalOptions;
         const summary = kind === 'gmm' ? trainGmm(o) : trainPpca(o);
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        return;
+      }
+      if (kind === 'flow' || kind === 'cnf') {
+        const fromCli = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+        const summary = kind === 'flow' ? trainFlowCli(opts as unknown as Record<string, unknown>, fromCli) : trainCnfCli(opts as unknown as Record<string, unknown>, fromCli);
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
         return;
       }

@@ -34,3 +34,4 @@ export { loadFashionMnist, hasFashionMnist, fashionMnistDir, FASHION_MNIST_DIR, 
 export { loadDataset, loadTestDataset, NAMED_DATASETS, type DatasetSplits, type LoadOptions } from './load.js';
 export { binarizeStatic, binarizeDynamic, binarizeDataset, BINARIZE_MODES, type BinarizeMode } from './binarize.js';
 export { minibatches, numBatches, MinibatchIterator, type MinibatchOptions, type Minibatch } from './batches.js';
+export { TOY2D_NAMES, sampleToy2d, toy2dLogDensity, toy2dEntropy, type Toy2dName } from './toy2d.js';

@@ -1,0 +1,2 @@
+// Filled in by the autoregressive work of the flows issue.
+export {};

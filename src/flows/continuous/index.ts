@@ -1,0 +1,2 @@
+// Filled in by the continuous work of the flows issue.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the layers work of the flows issue.
+export {};
