@@ -1,0 +1,2 @@
+// Continuous normalizing flow density models (the flows issue: FFJORD).
+export {};

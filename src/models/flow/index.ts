@@ -1,0 +1,2 @@
+// Flow density models (the flows issue: discrete flows).
+export {};
