@@ -1,2 +1,10 @@
-// Filled in by the layers work of the flows issue.
-export {};
+// Discrete flow layers: affine coupling (RealNVP), ActNorm and invertible
+// 1x1 / LU mixing (Glow), permutations, the batch-norm flow, and the logit
+// preprocessing for data in [0, 1].
+export { AffineCoupling, type AffineCouplingOptions, type CouplingMask } from './coupling.js';
+export { ActNorm, type ActNormOptions } from './actnorm.js';
+export { Permutation, type PermutationOptions } from './permutation.js';
+export { Invertible1x1, type Invertible1x1Options } from './invertible1x1.js';
+export { BatchNormFlow, type BatchNormFlowOptions } from './batchnorm.js';
+export { LogitTransform } from './logit.js';
+export { type EventShape } from './event.js';
