@@ -19,6 +19,7 @@ export {
   scoreFunctionSurrogate, scoreFunctionGradient, MovingAverageBaseline, type ScoreFunctionOptions, type ScoreFunctionResult,
 } from './scoreFunction.js';
 export { MeanFieldGaussian, FullRankGaussian, type VariationalFamily, type GaussianFamilyOptions } from './families.js';
+export { FlowFamily, type FlowFamilyOptions, type FlowFamilyKind } from './flow-family.js';
 export { advi, type AdviOptions, type AdviFlatOptions, type AdviSettings, type AdviResult, type LatentSite, type LatentLayout } from './advi.js';
 export { SVI, type SVIOptions, type VariationalObjective } from './svi.js';
 export {
