@@ -31,12 +31,12 @@ constexpr int kMaxArgs = 16;
 
 enum Kernel { kUnary, kBinary, kClamp, kWhere, kReduce, kGemm, kStridedCopy, kStridedAssign, kIm2col, kCol2im,
               kIndexSelect, kIndexAdd, kGather, kScatterAdd, kBiasActivation, kActivationGrad, kBernoulliLogits,
-              kBernoulliLogitsGrad, kGaussianKL, kAdamStep, kPhilox, kKernelCount };
+              kBernoulliLogitsGrad, kGaussianKL, kAdamStep, kPhilox, kBoxMuller32, kKernelCount };
 const char* const kKernelNames[kKernelCount] = {"unary", "binary", "clamp", "where", "reduce", "gemm", "stridedCopy",
                                                 "stridedAssign", "im2col", "col2im", "indexSelect", "indexAdd",
                                                 "gather", "scatterAdd", "biasActivation", "activationGrad",
                                                 "bernoulliLogits", "bernoulliLogitsGrad", "gaussianKL", "adamStep",
-                                                "philox"};
+                                                "philox", "boxMuller32"};
 
 /** Per-environment state (one per main thread or worker): the TypeScript fallbacks. */
 struct Instance {
@@ -772,6 +772,24 @@ napi_value Philox(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value BoxMuller32(napi_env env, napi_callback_info info) {
+  Call c(env, info, kBoxMuller32, 2);
+  Array out;
+  if (c.failed || !typedArray(c, 1, out, "out")) return nullptr;
+  if (out.dtype != DType::f32) return c.fail("TypeError", "out must be a Float32Array"), nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, c.argv[0], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint32_array) {
+    return c.fail("TypeError", "words must be a Uint32Array"), nullptr;
+  }
+  if (length < 4 * ((out.length + 1) / 2)) return c.fail("RangeError", "words must hold 4 words per pair of outputs"), nullptr;
+  boxMuller32(static_cast<const uint32_t*>(data), static_cast<float*>(out.data), out.length);
+  return nullptr;
+}
+
 // ---- housekeeping -------------------------------------------------------
 
 napi_value str(napi_env env, const char* s) {
@@ -891,6 +909,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gaussianKL", nullptr, GaussianKL, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"philox", nullptr, Philox, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"boxMuller32", nullptr, BoxMuller32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"isa", nullptr, IsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"detectedIsa", nullptr, DetectedIsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, ThreadsFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

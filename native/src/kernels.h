@@ -111,4 +111,7 @@ template <class T> void adamStep(T* p, const T* g, T* m, T* v, T* vmax, const Ad
 /** out[4b .. 4b + 3] = Philox4x32-10 of counter (firstBlock + b: low, high, 0, 0) under key (key0, key1), for b < blocks. */
 void philox(uint32_t key0, uint32_t key1, uint64_t firstBlock, uint32_t* out, uint64_t blocks);
 
+/** Standard normals by Box–Muller: out[2i], out[2i + 1] from words[4i .. 4i + 3], as src/kernels/cpu/normal.ts computes them, bit for bit. */
+void boxMuller32(const uint32_t* words, float* out, uint64_t n);
+
 }  // namespace latent

@@ -95,6 +95,14 @@ export interface Kernels {
    * The random generator's stream in bulk (random/generator.ts); integer arithmetic, the same words on every backend.
    */
   philox: (key0: number, key1: number, firstBlock: number, out: Uint32Array) => void;
+
+  /**
+   * Standard normals by Box–Muller from generator words, rounded to float32: out[2i], out[2i + 1] from
+   * words[4i .. 4i + 3] (53 bits for u1, 53 for the angle), an odd out.length dropping the last sine.
+   * Computed with its own logarithm and sine/cosine polynomials, the same IEEE double operations on
+   * every backend, so every backend gives the same bits (src/kernels/cpu/normal.ts).
+   */
+  boxMuller32: (words: Uint32Array, out: Float32Array) => void;
 }
 
 /** Activations the fused kernels apply (and differentiate from their output). */

@@ -31,8 +31,9 @@ export interface CategoricalSamples {
 }
 
 /**
- * Standard normal samples N(0, 1), drawn in float64 by Box–Muller
- * (`Generator.fillNormal`) and rounded to the requested dtype.
+ * Standard normal samples N(0, 1) by Box–Muller: float64 through
+ * `Generator.fillNormal`, float32 through `Generator.fillNormal32` (the
+ * same words; the same bits on every backend).
  *
  * @example
  * const rng = new Generator(0);
@@ -44,7 +45,7 @@ export function randn(shape: Shape, rng: Generator, opts: SampleOptions = {}): T
   const n = sizeOf(shape);
   const out = arrayFor(dtype, n);
   if (out instanceof Float64Array) rng.fillNormal(out);
-  else out.set(rng.fillNormal(new Float64Array(n)));
+  else rng.fillNormal32(out);
   return new Tensor(out, shape);
 }
 

@@ -566,6 +566,23 @@ test('philox gives Random123\'s words on both backends, and the generator\'s own
   }
 });
 
+test('boxMuller32 gives the same float32 bits on both backends', { skip }, () => {
+  // Its point is cross-backend identity (a fixed sequence of double
+  // operations, no libm), so the comparison is exact, over a million
+  // outputs, an odd length, and unaligned views of the word buffer.
+  for (const [n, first] of [[1_000_000, 0], [12_345, 2 ** 33 + 5], [1, 9], [3, 17]]) {
+    const words = new Uint32Array(4 * Math.ceil(n / 2) + 4);
+    js('philox')(123, 456, first, words);
+    const view = words.subarray(first % 2 ? 4 : 0, (first % 2 ? 4 : 0) + 4 * Math.ceil(n / 2));
+    const a = new Float32Array(n), b = new Float32Array(n);
+    js('boxMuller32')(view, a);
+    nat('boxMuller32')(view, b);
+    let differ = 0;
+    for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) differ++;
+    assert.equal(differ, 0, `boxMuller32: ${differ} of ${n} outputs differ between backends`);
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Arguments, memory
 
@@ -590,6 +607,9 @@ test('native kernels reject bad arguments with TypeError/RangeError instead of c
   assert.throws(call(nat('bernoulliLogits'), new Float32Array(5), f, 3, 4, new Float32Array(3), null), { name: 'RangeError', message: /x must hold/ });
   assert.throws(call(nat('philox'), 0, 0, 0, new Int32Array(4)), { name: 'TypeError', message: /Uint32Array/ });
   assert.throws(call(nat('philox'), 2 ** 32, 0, 0, new Uint32Array(4)), { name: 'RangeError', message: /below 2\^32/ });
+  assert.throws(call(nat('boxMuller32'), new Uint32Array(4), new Float64Array(2)), { name: 'TypeError', message: /Float32Array/ });
+  assert.throws(call(nat('boxMuller32'), new Int32Array(4), new Float32Array(2)), { name: 'TypeError', message: /Uint32Array/ });
+  assert.throws(call(nat('boxMuller32'), new Uint32Array(4), new Float32Array(3)), { name: 'RangeError', message: /4 words per pair/ });
   assert.throws(call(nat('adamStep'), f, new Float32Array(5), f, f, null, 1, 0.9, 0.999, 1, 1e-8, 0, 1, false), { name: 'RangeError', message: /as long as p/ });
   // Arrays mixing float32 and float64 go to the TypeScript kernel and give its result.
   const a = random(Float32Array, 6, 1), b = random(Float64Array, 6, 2);

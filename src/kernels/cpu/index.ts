@@ -5,6 +5,7 @@ import { col2im, im2col } from './conv.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { cumsum, reduce } from './reduce.js';
 import { philox } from './random.js';
+import { boxMuller32 } from './normal.js';
 import { activationGrad, adamStep, bernoulliLogits, bernoulliLogitsGrad, biasActivation, gaussianKL } from './fused.js';
 
 /** Registers the TypeScript kernels as backend 'js'. */
@@ -31,6 +32,7 @@ export function registerCpuKernels(): void {
   registerKernel('gaussianKL', 'js', gaussianKL);
   registerKernel('adamStep', 'js', adamStep);
   registerKernel('philox', 'js', philox);
+  registerKernel('boxMuller32', 'js', boxMuller32);
 }
 
 registerCpuKernels();
