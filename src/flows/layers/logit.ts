@@ -1,7 +1,7 @@
 // The logit preprocessing of RealNVP and MAF for data in [0, 1]: flows model
 // u = logit(lambda + (1 - 2 lambda) x) on the real line, and the density of x
 // picks up the log-determinant of that map (Dinh et al. 2017, §4.1;
-// Papamakarios et al. 2017, §4.3, with lambda = 1e-6 for MNIST).
+// Papamakarios et al. 2017 use this form with lambda = 1e-6 for MNIST).
 import type { Tensor } from '../../tensor/tensor.js';
 import { add, log, logSigmoid, mul, neg, sigmoid, sub, sum } from '../../ops/index.js';
 import { Bijector, type FlowResult } from '../bijector.js';
