@@ -11,6 +11,7 @@ import { inpaintCommand } from './commands/inpaint.js';
 import { interpolateCommand } from './commands/interpolate.js';
 import { reconstructCommand } from './commands/reconstruct.js';
 import { sampleCommand } from './commands/sample.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { UserError } from './errors.js';
 
@@ -34,6 +35,7 @@ program.addCommand(inpaintCommand());
 program.addCommand(encodeCommand());
 program.addCommand(infoCommand());
 program.addCommand(benchCommand());
+program.addCommand(serveCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,150 @@
+// The explorer page end to end in headless Chromium (Debian's `chromium`,
+// driven by playwright-core): load the page for a freshly trained model,
+// click the latent map, move the interpolation slider, draw on the canvas,
+// and check that the images change. Screenshots go to test-artifacts/web/.
+// Skips with a message when chromium is absent, unless LATENT_REQUIRE_BROWSER=1 (CI).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startExplorer, type RunningExplorer } from '../../cli/commands/serve.js';
+import type { ExplorerStatus } from '../../web/app.js';
+import { ROOT, tinyModelDir } from './fixture.js';
+
+const CHROMIUM = process.env.LATENT_CHROMIUM ?? '/usr/bin/chromium';
+const REQUIRE = process.env.LATENT_REQUIRE_BROWSER === '1';
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'web');
+const HAVE_BROWSER = existsSync(CHROMIUM);
+const SKIP = HAVE_BROWSER ? false : `no chromium at ${CHROMIUM} (apt-get install chromium); set LATENT_REQUIRE_BROWSER=1 to make this an error`;
+
+if (!HAVE_BROWSER && REQUIRE) {
+  test('chromium is installed (LATENT_REQUIRE_BROWSER=1)', () => assert.fail(`no chromium at ${CHROMIUM}, and LATENT_REQUIRE_BROWSER=1 makes that an error`));
+} else if (!HAVE_BROWSER) {
+  process.stdout.write(`# skipping the explorer page tests: ${SKIP}\n`);
+}
+
+let explorer: RunningExplorer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (!HAVE_BROWSER) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Screenshots are artifacts of a test run, not sources.
+  writeFileSync(join(ARTIFACTS, '..', '.gitignore'), '*\n');
+  explorer = await startExplorer(tinyModelDir(), { port: 0, host: '127.0.0.1', limit: 300 });
+  const { chromium } = await import('playwright-core');
+  // --no-sandbox: CI and this machine run as root, where Chromium's sandbox cannot start.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+});
+
+after(async () => {
+  await browser?.close();
+  await explorer?.close();
+});
+
+/** A digest of a canvas's pixels (to tell whether it changed) and how many differ from black and white. */
+async function canvasPixels(id: string): Promise<{ hash: string; inked: number }> {
+  return page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261, inked = 0;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30 && d[i] + d[i + 1] + d[i + 2] < 735) inked++;
+    return { hash: (h >>> 0).toString(16), inked };
+  }, id);
+}
+
+async function status(): Promise<ExplorerStatus> {
+  return page.evaluate(() => (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer);
+}
+
+test('the page loads, decodes samples and draws the latent map and curves in the browser', { skip: SKIP }, async () => {
+  await page.goto(explorer.url);
+  await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 30_000 });
+  const s = await status();
+  assert.equal(s.error, null);
+  assert.equal(s.mapMethod, 'pca', 'a 3-D latent is shown on its principal components');
+  assert.equal(s.epochs, 2);
+  assert.ok((await canvasPixels('samples')).inked > 1000, 'the samples grid has grey levels (decoder means)');
+  assert.ok((await canvasPixels('map')).inked > 300, 'the map has coloured points');
+  await page.screenshot({ path: join(ARTIFACTS, 'page.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a click on the latent map decodes that point', { skip: SKIP }, async () => {
+  const before = await canvasPixels('map-decoded');
+  const box = (await page.locator('#map').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+  const first = await canvasPixels('map-decoded');
+  assert.notEqual(first.hash, before.hash, 'the decoded image appeared');
+  await page.mouse.click(box.x + box.width * 0.7, box.y + box.height * 0.6);
+  const second = await canvasPixels('map-decoded');
+  assert.notEqual(second.hash, first.hash, 'another point decodes to another image');
+  assert.match(await page.locator('#map-point').textContent() ?? '', /decoded at/);
+  await page.locator('#map-card').screenshot({ path: join(ARTIFACTS, 'map.png') });
+});
+
+test('moving the interpolation slider changes the decoded image', { skip: SKIP }, async () => {
+  const at0 = await canvasPixels('interp-out');
+  await page.locator('#interp-slider').fill('50');
+  const at50 = await canvasPixels('interp-out');
+  await page.locator('#interp-slider').fill('100');
+  const at100 = await canvasPixels('interp-out');
+  assert.notEqual(at50.hash, at0.hash);
+  assert.notEqual(at100.hash, at50.hash);
+  assert.equal(await page.locator('#interp-t').textContent(), 't = 1.00');
+  await page.locator('#interp-card').screenshot({ path: join(ARTIFACTS, 'interpolation.png') });
+});
+
+test('drawing and erasing on the canvas changes the inpainting', { skip: SKIP }, async () => {
+  const s0 = await status();
+  const before = await canvasPixels('inpainted');
+  const box = (await page.locator('#draw').boundingBox())!;
+  // Erase a band in the lower half (those pixels become unknown), then draw a stroke in the (erased) top half.
+  await page.locator('input[name=tool][value=erase]').check();
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.7);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.75, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction((n) => (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer.inpaints > n, s0.inpaints);
+  const erased = await canvasPixels('inpainted');
+  assert.notEqual(erased.hash, before.hash, 'erasing changed the inpainting');
+  const s1 = await status();
+  await page.locator('input[name=tool][value=draw]').check();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.15);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.3, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction((n) => (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer.inpaints > n, s1.inpaints);
+  const drawn = await canvasPixels('inpainted');
+  assert.notEqual(drawn.hash, erased.hash, 'drawing changed the inpainting');
+  await page.locator('#inpaint-card').screenshot({ path: join(ARTIFACTS, 'inpainting.png') });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('new weights and metrics written by training are picked up while the page is open', { skip: SKIP }, async () => {
+  const s0 = await status();
+  const samples = await canvasPixels('samples');
+  const dir = tinyModelDir();
+  // What an epoch of training does to the directory: new weights (here the same tensors scaled) and one more metrics line.
+  const L = await import('../../src/index.js');
+  const { tensors } = L.loadSafetensors(join(dir, 'model.safetensors'));
+  for (const t of Object.values(tensors)) for (let i = 0; i < t.data.length; i++) t.data[i] *= 1.5;
+  L.saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+  const last = JSON.parse(metrics.trim().split('\n').pop()!);
+  writeFileSync(join(dir, 'metrics.jsonl'), metrics + JSON.stringify({ ...last, epoch: last.epoch + 1, elbo: last.elbo + 5 }) + '\n');
+  await page.waitForFunction((n) => {
+    const st = (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer;
+    return st.loads > n && st.epochs === 3;
+  }, s0.loads, { timeout: 15_000 });
+  assert.notEqual((await canvasPixels('samples')).hash, samples.hash, 'the samples were redrawn with the new weights');
+  await page.screenshot({ path: join(ARTIFACTS, 'page-after-reload.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,538 @@
+// The explorer page. Everything that touches the model runs here, in the
+// browser, on the library's TypeScript kernels (src/browser.ts bundled with
+// this file): the server (web/server.ts) only hands out the model's files and
+// the held-out images, so a click decodes without a round trip.
+import * as L from '../src/browser.js';
+
+/** What the page reports on `window.latentExplorer` (for the browser tests and the console). */
+export interface ExplorerStatus {
+  /** True once the model, the samples and the latent map are drawn. */
+  ready: boolean;
+  /** The model.safetensors version (mtime-size) currently loaded. */
+  weightsVersion: string | null;
+  /** Times the weights were (re)loaded. */
+  loads: number;
+  /** How the latent map is projected: 'pca', 'identity' or 'first'. */
+  mapMethod: string | null;
+  /** Epochs in the training curves. */
+  epochs: number;
+  /** Completed inpaintings. */
+  inpaints: number;
+  /** The last error shown, if any. */
+  error: string | null;
+}
+
+interface Info {
+  name: string;
+  config: { kind: string; model: L.VaeConfig; data?: Record<string, unknown> };
+  testSet: { spec: string; n: number; shape: [number, number, number]; labels: number[] | null; numClasses: number | null };
+  versions: { weights: string | null; metrics: string | null };
+  files: string[];
+}
+
+interface MapState {
+  /** [n, 2] coordinates. */
+  points: Float64Array;
+  /** The posterior means, [n, latent]. */
+  means: Float64Array;
+  method: 'pca' | 'identity' | 'first';
+  /** PCA: the means' mean [latent] and the two axes [2, latent]; a map point (u, v) is center + u axes[0] + v axes[1]. */
+  center?: Float64Array;
+  axes?: Float64Array;
+  /** Map coordinates to canvas pixels: x = ox + s u, y = oy - s v. */
+  ox: number; oy: number; s: number;
+  /** The clicked point, in map coordinates. */
+  marker: [number, number] | null;
+}
+
+const status: ExplorerStatus = { ready: false, weightsVersion: null, loads: 0, mapMethod: null, epochs: 0, inpaints: 0, error: null };
+(window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer = status;
+
+const el = <T extends HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+};
+const canvas = (id: string) => el<HTMLCanvasElement>(id);
+const ctx2d = (c: HTMLCanvasElement) => c.getContext('2d')!;
+
+let info: Info;
+let vae: L.VAE;
+let latent = 0;
+let dataDim = 0;
+let shape: [number, number, number] = [1, 28, 28];
+/** Held-out images, [n, D] in [0, 1]. */
+let testX: Float32Array;
+let nTest = 0;
+let map: MapState | null = null;
+const rng = new L.Generator(2024);
+let sampleZ: L.Tensor | null = null;
+/** The conditioning class of a conditional model (0 for an unconditional one). */
+let condition = 0;
+
+function showStatus(text: string, isError = false): void {
+  const s = el('status');
+  s.textContent = text;
+  s.classList.toggle('error', isError);
+  if (isError) status.error = text;
+}
+
+async function fetchOk(path: string): Promise<Response> {
+  const r = await fetch(path, { cache: 'no-store' });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${(await r.text()).trim()}`);
+  return r;
+}
+
+// ---------------------------------------------------------------- decoding
+
+/** One-hot conditions for a conditional model: `classes` per row, or the selected condition. */
+function conditions(rows: number, classes?: ArrayLike<number>): L.Tensor | undefined {
+  const c = vae.config.conditionDim ?? 0;
+  if (!c) return undefined;
+  const y = new Float32Array(rows * c);
+  for (let i = 0; i < rows; i++) y[i * c + (classes ? classes[i] : condition) % c] = 1;
+  return new L.Tensor(y, [rows, c]);
+}
+
+/** Decoder means at z [b, latent], as [b, D] values clamped to [0, 1] for display. */
+function decode(z: Float32Array | Float64Array, rows: number): Float32Array {
+  const zt = new L.Tensor(Float32Array.from(z), [rows, latent]);
+  return L.noGrad(() => vae.mean(zt, conditions(rows))).data as Float32Array;
+}
+
+/** Draws `count` images (rows of `pixels`, [count, C*H*W]) as a grid of `cols` columns, each pixel `scale` canvas pixels. */
+function drawImages(c: HTMLCanvasElement, pixels: ArrayLike<number>, count: number, cols: number, tint?: (i: number, rgb: number[]) => void): void {
+  const [ch, h, w] = shape;
+  const rows = Math.ceil(count / cols);
+  const img = new ImageData(cols * w, rows * h);
+  for (let k = 0; k < count; k++) {
+    const bx = (k % cols) * w, by = Math.floor(k / cols) * h;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const rgb = [0, 1, 2].map((j) => pixels[k * dataDim + (ch === 3 ? j : 0) * h * w + y * w + x]);
+        tint?.(y * w + x, rgb);
+        const o = ((by + y) * cols * w + bx + x) * 4;
+        for (let j = 0; j < 3; j++) img.data[o + j] = Math.round(255 * Math.min(1, Math.max(0, rgb[j])));
+        img.data[o + 3] = 255;
+      }
+    }
+  }
+  // Scale up without smoothing: paint at native size on a scratch canvas, then stretch it over the target.
+  const scratch = document.createElement('canvas');
+  scratch.width = img.width;
+  scratch.height = img.height;
+  ctx2d(scratch).putImageData(img, 0, 0);
+  const g = ctx2d(c);
+  g.imageSmoothingEnabled = false;
+  g.clearRect(0, 0, c.width, c.height);
+  g.drawImage(scratch, 0, 0, c.width, c.height);
+}
+
+function testImage(i: number): Float32Array {
+  return testX.subarray(i * dataDim, (i + 1) * dataDim);
+}
+
+function clampIndex(input: HTMLInputElement): number {
+  const v = Math.min(nTest - 1, Math.max(0, Math.floor(Number(input.value) || 0)));
+  input.value = String(v);
+  return v;
+}
+
+// ---------------------------------------------------------------- samples
+
+function drawSamples(): void {
+  if (!sampleZ) sampleZ = L.randn([64, latent], rng);
+  drawImages(canvas('samples'), decode(sampleZ.data, 64), 64, 8);
+}
+
+// ---------------------------------------------------------------- latent map
+
+function computeMap(): void {
+  const labels = info.testSet.labels;
+  const y = vae.config.conditionDim ? conditions(nTest, labels ?? undefined) : undefined;
+  const means = L.posteriorMeans(vae, new L.Tensor(testX, [nTest, dataDim]), { y, batchSize: 250 });
+  let points: Float64Array;
+  let method: MapState['method'];
+  let center: Float64Array | undefined, axes: Float64Array | undefined;
+  let note: string;
+  if (latent === 2) {
+    points = means.slice();
+    method = 'identity';
+    note = 'the two latent dimensions';
+  } else if (latent === 1) {
+    points = Float64Array.from({ length: 2 * nTest }, (_, i) => (i % 2 === 0 ? means[i / 2] : 0));
+    method = 'first';
+    note = 'the single latent dimension';
+  } else {
+    const p = L.principalComponents(means, nTest, latent, 2);
+    points = p.projected;
+    method = 'pca';
+    center = p.mean;
+    axes = p.components;
+    let total = 0;
+    for (let j = 0; j < latent; j++) {
+      let s = 0, s2 = 0;
+      for (let i = 0; i < nTest; i++) { s += means[i * latent + j]; s2 += means[i * latent + j] ** 2; }
+      total += (s2 - (s * s) / nTest) / Math.max(1, nTest - 1);
+    }
+    const share = (100 * (p.explainedVariance[0] + p.explainedVariance[1])) / total;
+    note = `the top two principal components of the ${latent}-D means (${share.toFixed(0)}% of their variance); a click decodes center + u·pc1 + v·pc2`;
+  }
+  // One scale for both axes, so that distances on the map are distances in the latent space.
+  const c = canvas('map');
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < nTest; i++) {
+    x0 = Math.min(x0, points[2 * i]); x1 = Math.max(x1, points[2 * i]);
+    y0 = Math.min(y0, points[2 * i + 1]); y1 = Math.max(y1, points[2 * i + 1]);
+  }
+  const span = Math.max(x1 - x0, y1 - y0, 1e-6) * 1.08;
+  const s = (c.width - 20) / span;
+  // Keep the clicked point across reloads; at first, the centre of the held-out means.
+  const old = map?.marker ?? [method === 'pca' ? 0 : points.reduce((a, v, i) => (i % 2 === 0 ? a + v : a), 0) / nTest, method === 'identity' ? points.reduce((a, v, i) => (i % 2 === 1 ? a + v : a), 0) / nTest : 0] as [number, number];
+  map = { points, means, method, center, axes, s, ox: c.width / 2 - s * (x0 + x1) / 2, oy: c.height / 2 + s * (y0 + y1) / 2, marker: old };
+  status.mapMethod = method;
+  el('map-note').textContent = `Posterior means of ${nTest} held-out images (${info.testSet.spec}) on ${note}.`;
+}
+
+function colorOf(label: number | undefined): string {
+  if (label === undefined) return '#333';
+  const [r, g, b] = L.LABEL_PALETTE[label % L.LABEL_PALETTE.length];
+  return `rgb(${r},${g},${b})`;
+}
+
+function drawMap(): void {
+  if (!map) return;
+  const c = canvas('map');
+  const g = ctx2d(c);
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, c.width, c.height);
+  const labels = info.testSet.labels;
+  for (let i = 0; i < nTest; i++) {
+    g.fillStyle = colorOf(labels?.[i]);
+    g.fillRect(Math.round(map.ox + map.s * map.points[2 * i]) - 1, Math.round(map.oy - map.s * map.points[2 * i + 1]) - 1, 3, 3);
+  }
+  if (map.marker) {
+    const [x, y] = [map.ox + map.s * map.marker[0], map.oy - map.s * map.marker[1]];
+    g.strokeStyle = '#000';
+    g.lineWidth = 2;
+    g.beginPath();
+    g.moveTo(x - 9, y); g.lineTo(x + 9, y); g.moveTo(x, y - 9); g.lineTo(x, y + 9);
+    g.stroke();
+  }
+}
+
+/** The latent vector of a map point: the point itself, or center + u axes[0] + v axes[1] for PCA. */
+function latentOfMapPoint(u: number, v: number): Float64Array {
+  const z = new Float64Array(latent);
+  if (map!.method === 'identity') { z[0] = u; z[1] = v; } else if (map!.method === 'first') { z[0] = u; } else {
+    for (let j = 0; j < latent; j++) z[j] = map!.center![j] + u * map!.axes![j] + v * map!.axes![latent + j];
+  }
+  return z;
+}
+
+function decodeMarker(): void {
+  if (!map?.marker) return;
+  const [u, v] = map.marker;
+  drawImages(canvas('map-decoded'), decode(latentOfMapPoint(u, v), 1), 1, 1);
+  el('map-point').textContent = `decoded at (${u.toFixed(2)}, ${v.toFixed(2)})`;
+}
+
+function onMapClick(e: MouseEvent): void {
+  if (!map) return;
+  const c = canvas('map');
+  const r = c.getBoundingClientRect();
+  const px = ((e.clientX - r.left) * c.width) / r.width, py = ((e.clientY - r.top) * c.height) / r.height;
+  map.marker = [(px - map.ox) / map.s, (map.oy - py) / map.s];
+  drawMap();
+  decodeMarker();
+}
+
+function drawLegend(): void {
+  const legend = el('legend');
+  legend.replaceChildren();
+  const k = info.testSet.numClasses;
+  if (!info.testSet.labels || !k) return;
+  for (let i = 0; i < k; i++) {
+    const s = document.createElement('span');
+    s.textContent = String(i);
+    s.style.setProperty('--swatch', colorOf(i));
+    legend.append(s);
+  }
+}
+
+// ---------------------------------------------------------------- interpolation
+
+const PATH_STEPS = 101;
+let path: Float64Array | null = null;
+
+function updatePath(): void {
+  const a = clampIndex(el<HTMLInputElement>('interp-a-index'));
+  const b = clampIndex(el<HTMLInputElement>('interp-b-index'));
+  drawImages(canvas('interp-a'), testImage(a), 1, 1);
+  drawImages(canvas('interp-b'), testImage(b), 1, 1);
+  const mu = map!.means;
+  const method = el<HTMLSelectElement>('interp-method').value as L.InterpolationMethod;
+  path = L.latentPath(mu.subarray(a * latent, (a + 1) * latent), mu.subarray(b * latent, (b + 1) * latent), PATH_STEPS, method);
+  const strip = new Float64Array(10 * latent);
+  for (let i = 0; i < 10; i++) {
+    const row = Math.round((i * (PATH_STEPS - 1)) / 9);
+    strip.set(path.subarray(row * latent, (row + 1) * latent), i * latent);
+  }
+  drawImages(canvas('interp-strip'), decode(strip, 10), 10, 10);
+  drawInterpolation();
+}
+
+function drawInterpolation(): void {
+  if (!path) return;
+  const i = Number(el<HTMLInputElement>('interp-slider').value);
+  el('interp-t').textContent = `t = ${(i / (PATH_STEPS - 1)).toFixed(2)}`;
+  drawImages(canvas('interp-out'), decode(path.subarray(i * latent, (i + 1) * latent), 1), 1, 1);
+}
+
+// ---------------------------------------------------------------- drawing and inpainting
+
+/** The drawing: pixel values in [0, 1] and which pixels are known (1) or erased (0). */
+let drawn = new Float32Array(0);
+let known = new Uint8Array(0);
+let inpaintQueued = false;
+
+function loadDrawing(i: number): void {
+  drawn = Float32Array.from(testImage(i));
+  known = new Uint8Array(dataDim).fill(1);
+}
+
+function drawDrawing(): void {
+  drawImages(canvas('draw'), drawn, 1, 1, (p, rgb) => {
+    if (known[p]) return;
+    // Erased: a red wash, so unknown differs from black.
+    rgb[0] = 0.55; rgb[1] = 0.1; rgb[2] = 0.12;
+  });
+}
+
+function scheduleInpaint(): void {
+  if (inpaintQueued) return;
+  inpaintQueued = true;
+  requestAnimationFrame(() => {
+    inpaintQueued = false;
+    runInpaint();
+  });
+}
+
+function runInpaint(): void {
+  // The model's mask has one entry per value: a pixel is known or erased in all its channels.
+  const hw = shape[1] * shape[2];
+  const mask = new Float32Array(dataDim);
+  for (let j = 0; j < dataDim; j++) mask[j] = known[j % hw];
+  const method = el<HTMLSelectElement>('inpaint-method').value as L.InpaintMethod;
+  const r = L.inpaint(vae, new L.Tensor(drawn, [1, dataDim]), new L.Tensor(mask, [1, dataDim]), {
+    rng, method, iterations: 60, y: conditions(1),
+  });
+  drawImages(canvas('inpainted'), r.completed.data, 1, 1);
+  status.inpaints++;
+}
+
+function paintAt(e: PointerEvent): void {
+  const c = canvas('draw');
+  const r = c.getBoundingClientRect();
+  const [, h, w] = shape;
+  const x = Math.floor(((e.clientX - r.left) / r.width) * w), y = Math.floor(((e.clientY - r.top) / r.height) * h);
+  const size = Number(el<HTMLSelectElement>('brush').value);
+  const erase = (document.querySelector('input[name=tool]:checked') as HTMLInputElement).value === 'erase';
+  const lo = -Math.floor((size - 1) / 2);
+  for (let dy = lo; dy < lo + size; dy++) {
+    for (let dx = lo; dx < lo + size; dx++) {
+      const [xx, yy] = [x + dx, y + dy];
+      if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+      const p = yy * w + xx;
+      if (erase) {
+        known[p] = 0;
+      } else {
+        known[p] = 1;
+        for (let ch = 0; ch < shape[0]; ch++) drawn[ch * h * w + p] = 1;
+      }
+    }
+  }
+  drawDrawing();
+  scheduleInpaint();
+}
+
+function setupDrawing(): void {
+  const c = canvas('draw');
+  let down = false;
+  c.addEventListener('pointerdown', (e) => { down = true; c.setPointerCapture(e.pointerId); paintAt(e); });
+  c.addEventListener('pointermove', (e) => { if (down) paintAt(e); });
+  const up = () => { down = false; };
+  c.addEventListener('pointerup', up);
+  c.addEventListener('pointercancel', up);
+  el('inpaint-load').addEventListener('click', () => { loadDrawing(clampIndex(el<HTMLInputElement>('inpaint-index'))); drawDrawing(); runInpaint(); });
+  el('erase-top').addEventListener('click', () => {
+    const [, h, w] = shape;
+    for (let p = 0; p < (h / 2) * w; p++) known[p] = 0;
+    drawDrawing();
+    runInpaint();
+  });
+  el('erase-all').addEventListener('click', () => { known.fill(0); drawn.fill(0); drawDrawing(); runInpaint(); });
+  el('inpaint-method').addEventListener('change', runInpaint);
+}
+
+// ---------------------------------------------------------------- training curves
+
+interface MetricsLine { epoch: number; elbo?: number; bound?: number; loss?: number; rec?: number; kl?: number }
+
+function drawCurves(lines: MetricsLine[]): void {
+  const c = canvas('curves');
+  const g = ctx2d(c);
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, c.width, c.height);
+  status.epochs = lines.length;
+  const note = el('curves-note');
+  if (lines.length === 0) {
+    note.textContent = 'No epochs in metrics.jsonl yet; the curves appear as training writes them.';
+    return;
+  }
+  const series: { name: string; color: string; values: number[] }[] = [{ name: 'train ELBO', color: '#1f77b4', values: lines.map((l) => l.elbo ?? NaN) }];
+  // IWAE's bound differs from the ELBO of its samples; for the ELBO objectives the two are the same number.
+  if (lines.some((l) => l.bound !== undefined && l.elbo !== undefined && Math.abs(l.bound - l.elbo) > 1e-6 * Math.abs(l.elbo))) series.push({ name: 'train bound', color: '#ff7f0e', values: lines.map((l) => l.bound ?? NaN) });
+  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+  let [lo, hi] = [Math.min(...all), Math.max(...all)];
+  if (!(hi > lo)) { lo -= 1; hi += 1; }
+  const pad = { l: 56, r: 12, t: 12, b: 28 };
+  const W = c.width - pad.l - pad.r, H = c.height - pad.t - pad.b;
+  const xOf = (i: number) => pad.l + (lines.length === 1 ? W / 2 : (i * W) / (lines.length - 1));
+  const yOf = (v: number) => pad.t + ((hi - v) * H) / (hi - lo);
+  g.strokeStyle = '#ccd';
+  g.fillStyle = '#556';
+  g.font = '11px system-ui, sans-serif';
+  g.lineWidth = 1;
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    g.beginPath(); g.moveTo(pad.l, yOf(v)); g.lineTo(pad.l + W, yOf(v)); g.stroke();
+    g.fillText(v.toFixed(1), 4, yOf(v) + 4);
+  }
+  g.fillText(`epoch ${lines[0].epoch}`, pad.l, c.height - 8);
+  const last = `epoch ${lines[lines.length - 1].epoch}`;
+  g.fillText(last, pad.l + W - g.measureText(last).width, c.height - 8);
+  series.forEach((s, si) => {
+    g.strokeStyle = s.color;
+    g.fillStyle = s.color;
+    g.lineWidth = 2;
+    g.beginPath();
+    s.values.forEach((v, i) => (i === 0 ? g.moveTo(xOf(i), yOf(v)) : g.lineTo(xOf(i), yOf(v))));
+    g.stroke();
+    s.values.forEach((v, i) => g.fillRect(xOf(i) - 2, yOf(v) - 2, 4, 4));
+    g.fillText(s.name, pad.l + 8 + si * 110, pad.t + 12);
+  });
+  const l = lines[lines.length - 1];
+  note.textContent = `From metrics.jsonl, refreshed while training runs: ${lines.length} epoch${lines.length === 1 ? '' : 's'}, last ELBO ${l.elbo?.toFixed(2) ?? '?'} nats per image (train, mean over the epoch).`;
+}
+
+async function refreshCurves(): Promise<void> {
+  const text = await (await fetchOk('/api/metrics')).text();
+  const lines: MetricsLine[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      lines.push(JSON.parse(line) as MetricsLine);
+    } catch {
+      // A line being written while we read: the next poll gets it whole.
+    }
+  }
+  drawCurves(lines);
+}
+
+// ---------------------------------------------------------------- loading and polling
+
+async function loadWeights(): Promise<void> {
+  const bytes = new Uint8Array(await (await fetchOk('/api/weights')).arrayBuffer());
+  const next = new L.VAE(info.config.model, new L.Generator(0));
+  next.loadStateDict(L.parseSafetensors(bytes, 'model.safetensors').tensors);
+  next.eval();
+  vae = next;
+  status.loads++;
+}
+
+function redrawModel(): void {
+  drawSamples();
+  computeMap();
+  drawMap();
+  decodeMarker();
+  updatePath();
+  runInpaint();
+}
+
+async function poll(): Promise<void> {
+  try {
+    const fresh = (await (await fetchOk('/api/info')).json()) as Info;
+    if (fresh.versions.metrics !== info.versions.metrics) await refreshCurves();
+    if (fresh.versions.weights && fresh.versions.weights !== status.weightsVersion) {
+      info = fresh;
+      await loadWeights();
+      status.weightsVersion = fresh.versions.weights;
+      redrawModel();
+      showStatus(`weights reloaded (training wrote a new model.safetensors); decoding on the ${L.getBackend()} kernels in this page`);
+    }
+    info = fresh;
+  } catch (e) {
+    showStatus(`lost contact with the server: ${(e as Error).message}`, true);
+  }
+}
+
+async function main(): Promise<void> {
+  info = (await (await fetchOk('/api/info')).json()) as Info;
+  if (!['vae', 'iwae', 'cvae'].includes(info.config.kind)) throw new Error(`this page shows VAEs; the model directory holds a '${info.config.kind}' model`);
+  const m = L.validateVaeConfig(info.config.model, 'config.json: model');
+  latent = m.latent;
+  shape = m.inputShape;
+  dataDim = shape[0] * shape[1] * shape[2];
+  el('model-name').textContent = info.name;
+  el('model-summary').textContent = `${info.config.kind.toUpperCase()}: ${m.architecture} ${m.hidden.join('-')}, latent ${latent}, ${m.likelihood} decoder, ${shape.join('x')} images; ` +
+    `held-out images from ${info.testSet.spec}. Decoding runs in this page on the library's TypeScript kernels.`;
+  const bytes = new Uint8Array(await (await fetchOk('/api/testset')).arrayBuffer());
+  nTest = info.testSet.n;
+  testX = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) testX[i] = bytes[i] / 255;
+  const cond = m.conditionDim ?? 0;
+  if (cond) {
+    document.body.classList.add('conditional');
+    for (const sel of document.querySelectorAll<HTMLSelectElement>('select.condition')) {
+      for (let k = 0; k < cond; k++) sel.append(new Option(String(k), String(k)));
+      sel.addEventListener('change', () => { condition = Number(sel.value); redrawModel(); });
+    }
+  }
+  // Default interpolation pair: the first image and the first with another label.
+  const labels = info.testSet.labels;
+  const other = labels ? Math.max(1, labels.findIndex((l) => l !== labels[0])) : 1;
+  el<HTMLInputElement>('interp-b-index').value = String(Math.min(nTest - 1, other));
+  loadDrawing(Math.min(nTest - 1, 2));
+  for (let p = 0; p < (shape[1] / 2) * shape[2]; p++) known[p] = 0;
+
+  await loadWeights();
+  status.weightsVersion = info.versions.weights;
+  drawLegend();
+  redrawModel();
+  drawDrawing();
+  await refreshCurves();
+  for (const f of info.files) {
+    const img = document.createElement('img');
+    img.src = `/files/${encodeURIComponent(f)}`;
+    img.alt = `${f} written by latent train`;
+    img.title = f;
+    el('run-images').append(img);
+  }
+
+  el('resample').addEventListener('click', () => { sampleZ = L.randn([64, latent], rng); drawSamples(); });
+  canvas('map').addEventListener('click', onMapClick);
+  el('interp-slider').addEventListener('input', drawInterpolation);
+  for (const id of ['interp-a-index', 'interp-b-index', 'interp-method']) el(id).addEventListener('change', updatePath);
+  el('interp-random').addEventListener('click', () => {
+    el<HTMLInputElement>('interp-a-index').value = String(rng.uniformInt(nTest));
+    el<HTMLInputElement>('interp-b-index').value = String(rng.uniformInt(nTest));
+    updatePath();
+  });
+  setupDrawing();
+  status.ready = true;
+  showStatus(`ready; decoding on the ${L.getBackend()} kernels in this page`);
+  setInterval(() => void poll(), 2000);
+}
+
+main().catch((e: Error) => showStatus(`the page could not start: ${e.message}`, true));
