@@ -40,6 +40,25 @@ export interface VaeTrainOptions {
   maskLoss?: L.MaskedLikelihood;
   /** The encoder also sees the mask (`VaeConfig.maskInput`, saved in config.json). */
   maskInput?: boolean;
+  /** q(z | x): 'gaussian' (default) or a flow after it, 'planar' or 'iaf' (`VaeConfig.posterior`). */
+  posterior?: 'gaussian' | 'planar' | 'iaf';
+  /** Flow layers K of the posterior (default 4). */
+  posteriorLayers?: number;
+  /** MADE width of IAF posterior layers (default 4 x latent). */
+  posteriorHidden?: number;
+}
+
+/** `VaeConfig.posterior` from --posterior, --posterior-layers, --posterior-hidden; undefined for the Gaussian posterior. */
+function posteriorFor(o: VaeTrainOptions): L.PosteriorFlowConfig | undefined {
+  const kind = o.posterior ?? 'gaussian';
+  if (kind !== 'gaussian' && kind !== 'planar' && kind !== 'iaf') throw new UserError(`--posterior must be gaussian, planar or iaf, got ${JSON.stringify(kind)}`);
+  if (kind === 'gaussian') {
+    if (o.posteriorLayers !== undefined || o.posteriorHidden !== undefined) throw new UserError('--posterior-layers and --posterior-hidden apply to a flow posterior: add --posterior planar or --posterior iaf');
+    return undefined;
+  }
+  if (o.posteriorHidden !== undefined && kind !== 'iaf') throw new UserError('--posterior-hidden is the IAF layers\' MADE width; it does not apply to --posterior planar');
+  if (o.freeBits) throw new UserError('--free-bits needs the KL of each latent dimension, which a flow posterior does not split into; drop --free-bits or use --posterior gaussian');
+  return { flow: kind, layers: o.posteriorLayers ?? 4, ...(o.posteriorHidden !== undefined ? { hidden: o.posteriorHidden } : {}) };
 }
 
 interface Masking {
@@ -93,8 +112,9 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const out = o.out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
-  // A bad --mask fails before anything is read or written.
+  // A bad --mask or --posterior fails before anything is read or written.
   if (!o.resume) maskingFor(o, null);
+  const posterior = o.resume ? undefined : posteriorFor(o);
   let saved: L.ModelDirConfig | null = null;
   const resumable = o.resume && existsSync(ckptFile);
   if (o.resume && !resumable && !existsSync(join(out, L.CONFIG_FILE))) {
@@ -123,7 +143,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const config: VaeConfig = saved ? (saved.model as unknown as VaeConfig) : {
     inputShape: [channels, height, width], latent: o.latent, hidden: o.hidden, activation: o.activation,
     architecture: o.arch, likelihood: o.likelihood, ...(kind === 'cvae' ? { conditionDim: numClasses } : {}),
-    ...(o.maskInput ? { maskInput: true } : {}),
+    ...(o.maskInput ? { maskInput: true } : {}), ...(posterior ? { posterior } : {}),
   };
   const masking = maskingFor(o, saved);
   const runMask = masking.spec ? L.formatMaskSpec(masking.spec) : null;
@@ -183,7 +203,9 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const batchesPerEpoch = Math.ceil(trainSet.length / o.batch);
   const bar = progress(o.progress && !quiet);
   const maskNote = masking.spec ? `, mask ${L.formatMaskSpec(masking.spec)} (likelihood on ${masking.loss === 'observed' ? 'observed pixels' : 'all pixels'}${vae.config.maskInput ? ', mask shown to the encoder' : ''})` : '';
-  say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels${maskNote}) into ${out}`);
+  const pf = vae.config.posterior;
+  const flowNote = pf ? `, ${pf.flow === 'iaf' ? 'IAF' : 'planar'} flow posterior with ${pf.layers} layer${pf.layers === 1 ? '' : 's'}` : '';
+  say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels${maskNote}${flowNote}) into ${out}`);
   const condition = (y: Int32Array | null) => (kind === 'cvae' ? L.oneHot(y!, numClasses) : undefined);
   let running = 0;
   try {
@@ -247,7 +269,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const summary = {
     out, kind, backend: L.getBackend(), epochs: o.epochs, train: train.length, test: ev.n,
     test_elbo: ev.elbo, [`test_iwae_${ev.k}`]: ev.iwae, test_logpx: ev.logpx, test_nll: -ev.logpx, k_eval: ev.kEval,
-    kl: ev.kl, active_units: ev.activeUnits,
+    kl: ev.kl, active_units: ev.activeUnits, ...(pf ? { posterior: pf } : {}),
     ...(masking.spec ? { mask: L.formatMaskSpec(masking.spec), mask_loss: masking.loss, mask_input: vae.config.maskInput === true } : {}),
   };
   const scored = !masking.spec ? '' : scoredMask

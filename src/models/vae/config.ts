@@ -1,4 +1,5 @@
 import type { ActivationName } from '../../nn/index.js';
+import { validatePosteriorFlow, type PosteriorFlowConfig } from './flow-posterior.js';
 
 /** How p(x | z) is modelled. */
 export type LikelihoodKind = 'bernoulli' | 'gaussian' | 'gaussian-learned';
@@ -18,6 +19,10 @@ export type LikelihoodKind = 'bernoulli' | 'gaussian' | 'gaussian-learned';
  *   missing pixel from a black one (MLP: D more inputs; conv: C more input
  *   channels). For training and inpainting on partially observed images
  *   (`inpaint.ts`); without a mask the encoder is given all ones.
+ * - `posterior`: a normalizing flow after the Gaussian q(z | x) — K planar
+ *   layers with parameters from the encoder (Rezende & Mohamed 2015) or K
+ *   IAF layers reading the encoder's features (Kingma et al. 2016); absent:
+ *   the diagonal Gaussian posterior.
  */
 export interface VaeConfig {
   inputShape: [number, number, number];
@@ -30,6 +35,7 @@ export interface VaeConfig {
   sigma?: number;
   conditionDim?: number;
   maskInput?: boolean;
+  posterior?: PosteriorFlowConfig;
 }
 
 export const defaultVaeConfig: VaeConfig = {
@@ -65,6 +71,7 @@ export function validateVaeConfig(c: VaeConfig, where = 'VAE'): VaeConfig {
   }
   if (c.conditionDim !== undefined && c.conditionDim !== 0) posInt(c.conditionDim, 'conditionDim');
   if (c.maskInput !== undefined && typeof c.maskInput !== 'boolean') throw new Error(`${where}: maskInput must be true or false, got ${JSON.stringify(c.maskInput)}`);
+  if (c.posterior !== undefined) validatePosteriorFlow(c.posterior, where);
   if (c.architecture === 'conv') {
     const f = 2 ** c.hidden.length;
     const [, h, w] = c.inputShape;

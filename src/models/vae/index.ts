@@ -1,5 +1,9 @@
 export { VAE, type Posterior } from './vae.js';
 export { defaultVaeConfig, validateVaeConfig, type VaeConfig, type LikelihoodKind } from './config.js';
+export {
+  FlowPosteriorDistribution, PosteriorFlow, AmortizedPlanarFlow, ContextIAF, makePosteriorFlow, validatePosteriorFlow, IAF_GATE_BIAS,
+  type PosteriorFlowConfig,
+} from './flow-posterior.js';
 export { makeObjective, logImportanceWeights, type Objective, type ObjectiveSpec, type ObjectiveResult, type Batch } from './objectives.js';
 export { evaluateVae, meanImage, type VaeEvaluation, type EvaluateOptions } from './evaluate.js';
 export { M2, defaultM2Config, validateM2Config, m2VaeConfig, labelClassifier, classifyWith, accuracy, m2Loss, crossEntropy, type M2Config, type M2LossOptions } from './m2.js';

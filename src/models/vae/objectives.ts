@@ -80,11 +80,17 @@ export function makeObjective(spec: ObjectiveSpec): Objective {
   }
 }
 
-/** Per-example reconstruction term, KL and per-dimension KL for one reparameterized sample. */
+/**
+ * Per-example reconstruction term, KL and per-dimension KL for one
+ * reparameterized sample. A flow posterior has no closed-form KL: it is
+ * log q(z_K | x) - log p(z_K) at the sample (Rezende & Mohamed 2015, eq. 15),
+ * and there is no per-dimension split (klDims null).
+ */
 function terms(model: VAE, batch: Batch, rng: Generator, analyticKL = true) {
   const q = model.posterior(batch.x, batch.y, batch.inputMask);
   const z = q.dist.rsample(rng);
   const rec = model.logLikelihood(batch.x, z, batch.y, batch.mask);
+  if (model.flow) return { rec, kl: sub(q.dist.logProb(z), model.prior([z.shape[0]], z.dtype).logProb(z)), klDims: null };
   // Per-dimension closed-form KL to N(0, 1), from the registry; summed for the total.
   const std = exp(mul(q.logvar, 0.5));
   const klDims = klDivergence(new Normal(q.mu, std, { validateArgs: false }), new Normal(0, 1, { validateArgs: false }));
@@ -97,8 +103,9 @@ const ramp = (step: number, steps: number | undefined) => (steps && steps > 0 ? 
 function elboObjective(spec: Extract<ObjectiveSpec, { kind: 'elbo' }>, model: VAE, batch: Batch, rng: Generator, step: number): ObjectiveResult {
   const { rec, kl, klDims } = terms(model, batch, rng, spec.analyticKL ?? true);
   const beta = (spec.beta ?? 1) * ramp(step, spec.warmupSteps);
+  if (spec.freeBits && !klDims) throw new Error('objective elbo: free bits need the KL of each latent dimension, which a flow posterior does not split into; drop freeBits or the flow');
   // Free bits act on each dimension's KL averaged over the batch.
-  const klTerm = spec.freeBits ? sum(maximum(mean(klDims, 0), spec.freeBits)) : mean(kl);
+  const klTerm = spec.freeBits ? sum(maximum(mean(klDims!, 0), spec.freeBits)) : mean(kl);
   const loss = sub(mul(klTerm, beta), mean(rec));
   return { loss, stats: stats(rec, kl, neg(loss).item()) };
 }
@@ -110,7 +117,7 @@ function capacityObjective(spec: Extract<ObjectiveSpec, { kind: 'capacity' }>, m
   return { loss, stats: { ...stats(rec, kl, neg(loss).item()), capacity: c } };
 }
 
-/** log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x), [k, B]. */
+/** log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x), [k, B]; with a flow posterior log q is the flow's own, from the draw. */
 export function logImportanceWeights(model: VAE, batch: Batch, rng: Generator, k: number): Tensor {
   const q = model.posterior(batch.x, batch.y, batch.inputMask);
   const z = q.dist.rsample(rng, [k]); // [k, B, latent]

@@ -6,11 +6,17 @@ import { Module, Linear, Sequential, Conv2d, ConvTranspose2d, Flatten, Unflatten
 import { Normal, Independent, Bernoulli, type Distribution } from '../../distributions/index.js';
 import type { Generator } from '../../random/generator.js';
 import { validateVaeConfig, type VaeConfig } from './config.js';
+import { FlowPosteriorDistribution, makePosteriorFlow, type PosteriorFlow } from './flow-posterior.js';
 
 /** The approximate posterior q(z | x) and its parameters. */
 export interface Posterior {
-  /** Independent(Normal(mu, exp(logvar / 2)), 1): batch [B], event [latent]. */
+  /**
+   * Independent(Normal(mu, exp(logvar / 2)), 1): batch [B], event [latent];
+   * with a flow posterior (`config.posterior`), a FlowPosteriorDistribution
+   * whose base is that Gaussian.
+   */
   dist: Distribution;
+  /** The Gaussian's mean and log-variance (the base q_0 under a flow). */
   mu: Tensor;
   logvar: Tensor;
 }
@@ -24,7 +30,10 @@ export interface Posterior {
  * Training objectives (ELBO, beta, IWAE, ...) live in `objectives.ts`: they
  * combine `prior`, `likelihood` and `posterior`, and the model does not
  * re-derive them. With `conditionDim`, it is a conditional VAE: q(z | x, y)
- * and p(x | y, z) (Sohn et al. 2015).
+ * and p(x | y, z) (Sohn et al. 2015). With `posterior`, q(z | x) is that
+ * Gaussian followed by a normalizing flow conditioned on x (planar:
+ * Rezende & Mohamed 2015; IAF: Kingma et al. 2016), and the objectives
+ * estimate the KL term from the sample.
  *
  * Shapes: x is [B, C, H, W] or [B, D] (D = C H W); y is [B, conditionDim];
  * z is [..., B, latent] (leading sample dimensions allowed).
@@ -44,10 +53,14 @@ export class VAE extends Module<[Tensor], Tensor> {
   decoder: Module;
   /** Per-pixel log standard deviation of the learned-variance Gaussian decoder. */
   logSigma: Tensor | null = null;
+  /** The posterior's flow (`config.posterior`), conditioned on the encoder's features; null: a Gaussian posterior. */
+  flow: PosteriorFlow | null = null;
 
   constructor(config: VaeConfig, rng: Generator) {
     super();
-    this.config = validateVaeConfig({ ...config, hidden: [...config.hidden], inputShape: [...config.inputShape] });
+    this.config = validateVaeConfig({
+      ...config, hidden: [...config.hidden], inputShape: [...config.inputShape], ...(typeof config.posterior === 'object' && config.posterior !== null ? { posterior: { ...config.posterior } } : {}),
+    });
     const [c, h, w] = this.config.inputShape;
     const { latent, hidden, activation: act } = this.config;
     const cond = this.config.conditionDim ?? 0;
@@ -84,6 +97,8 @@ export class VAE extends Module<[Tensor], Tensor> {
       this.decoder = new Sequential(...dec);
     }
     if (this.config.likelihood === 'gaussian-learned') this.logSigma = zeros([this.dataDim]).requireGrad();
+    // Last, so the encoder and decoder draw the same initial weights as the same VAE without a flow.
+    if (this.config.posterior) this.flow = makePosteriorFlow(this.config.posterior, this.muHead.inFeatures, latent, rng);
   }
 
   /** x as [B, D]. */
@@ -134,6 +149,7 @@ export class VAE extends Module<[Tensor], Tensor> {
     const mu = this.muHead.forward(h);
     const logvar = this.logvarHead.forward(h);
     const dist = new Independent(new Normal(mu, exp(mul(logvar, 0.5)), { validateArgs: false }), 1, { validateArgs: false });
+    if (this.flow) return { dist: new FlowPosteriorDistribution(dist, this.flow, h), mu, logvar };
     return { dist, mu, logvar };
   }
 
