@@ -39,6 +39,9 @@ export function trainCommand(): Command {
     .option('--mask <spec>', 'train on masked images, masks drawn per batch: top, bottom, left, right, random:P, block:S, rect:A-B, quadrants:0,1, random-half')
     .addOption(new Option('--mask-loss <which>', 'with --mask: observed = likelihood on observed pixels only (partially observed data); all = every pixel (denoising)').choices(['observed', 'all']).default('observed'))
     .option('--mask-input', 'the encoder also sees the mask as extra input channels (saved as maskInput in config.json)', false)
+    .addOption(new Option('--posterior <q>', 'vae/iwae/cvae: q(z | x) is a diagonal Gaussian, or one followed by a planar (Rezende & Mohamed 2015) or IAF (Kingma et al. 2016) flow').choices(['gaussian', 'planar', 'iaf']).default('gaussian'))
+    .option('--posterior-layers <k>', 'flow layers of a planar or IAF posterior (default 4)', positiveInt('--posterior-layers'))
+    .option('--posterior-hidden <n>', 'MADE width of an IAF posterior (default 4 x latent)', positiveInt('--posterior-hidden'))
     .option('--labeled <n>', 'm2: training examples that keep their labels, the same number per class (e.g. 100)', positiveInt('--labeled'))
     .option('--alpha <a>', 'm2: weight of the labeled cross-entropy (default 0.1 N, Kingma et al. 2014; 5 N does better in short runs, see BENCHMARKS.md)', positiveNumber('--alpha', true))
     .option('--classifier-hidden <sizes>', "m2: hidden sizes of q(y | x) (default: --hidden)", intList('--classifier-hidden'))
@@ -51,6 +54,8 @@ export function trainCommand(): Command {
     .addOption(new Option('--init <method>', 'gmm: initialization').choices(['kmeans', 'k-means++', 'random', 'random_from_data']).default('kmeans'))
     .option('--bayesian', 'gmm: variational Bayes with a Dirichlet-process prior (unused components fade)', false)
     .option('--pca <dims>', "gmm: project on this many principal axes first ('auto': 50 for full covariances of > 100 features, 0: off)", 'auto')
+    .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between) or glow (ActNorm, LU 1x1 mixing, coupling); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
+    .option('--layers <n>', 'flow: coupling layers (realnvp) or steps (glow)', positiveInt('--layers'), 8)
     .option('--solver <name>', 'cnf: ODE solver, dopri5 (adaptive), rk4 or euler (fixed steps of --step-size)', oneOf('--solver', ['dopri5', 'rk4', 'euler']))
     .option('--rtol <r>', 'cnf: dopri5 relative tolerance (default 1e-3)', positiveNumber('--rtol'))
     .option('--atol <a>', 'cnf: dopri5 absolute tolerance (default 1e-3)', positiveNumber('--atol'))
@@ -73,7 +78,10 @@ Examples:
   latent train ppca --latent 20                  # probabilistic PCA: test log-likelihood, components.png
   latent train m2 --labeled 100 --data fashion-mnist   # semi-supervised, against a labels-only classifier
   latent train vae --mask top --mask-input       # MNIST with the top half missing
+  latent train vae --posterior iaf --posterior-layers 4   # an IAF flow after the Gaussian q(z | x)
   latent train vae --out runs/vae --resume --epochs 40
+  latent train flow --data two-moons --epochs 20    # RealNVP on a toy density: test log-likelihood vs -H(p), density.png
+  latent train flow --data mnist --flow glow --layers 6 --epochs 5   # dequantized digits: bits/dim, samples.png
   latent train cnf --data two-moons --epochs 10  # FFJORD-style CNF: test log-likelihood vs -H(p), density.png
   latent train cnf --data points.csv --trace hutchinson --adjoint --solver dopri5 --rtol 1e-5 --atol 1e-5`)
     .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {
