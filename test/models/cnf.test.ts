@@ -63,15 +63,18 @@ test("Hutchinson's log-density is unbiased: its mean over noise draws is the exa
 
 test('adjoint gradients of the NLL equal backpropagation through the solver within the tolerance', () => {
   const x = inputs([8, 2], 7);
-  const grads = [false, true].map((adjoint) => {
-    const cnf = new CNF({ ...small, adjoint, rtol: 1e-8, atol: 1e-8 }, new Generator(6), { dtype: 'float64' });
-    const loss = neg(mean(cnf.logProb(x)));
-    return grad([loss], cnf.parameters());
-  });
-  let worst = 0;
-  grads[0].forEach((g, i) => g.data.forEach((v, q) => (worst = Math.max(worst, Math.abs(v - grads[1][i].data[q])))));
-  // Gradients of O(0.1-1); both solves accurate to ~1e-8 relative.
-  assert.ok(worst < 1e-6, `max difference ${worst}`);
+  // Both ways of differentiating the divergence: the adjoint's vector-Jacobian products go through either.
+  for (const traceBy of ['jvp', 'vjp'] as const) {
+    const grads = [false, true].map((adjoint) => {
+      const cnf = new CNF({ ...small, adjoint, traceBy, rtol: 1e-8, atol: 1e-8 }, new Generator(6), { dtype: 'float64' });
+      const loss = neg(mean(cnf.logProb(x)));
+      return grad([loss], cnf.parameters());
+    });
+    let worst = 0;
+    grads[0].forEach((g, i) => g.data.forEach((v, q) => (worst = Math.max(worst, Math.abs(v - grads[1][i].data[q])))));
+    // Gradients of O(0.1-1); both solves accurate to ~1e-8 relative.
+    assert.ok(worst < 1e-6, `${traceBy}: max difference ${worst}`);
+  }
 });
 
 test('points carried back from the base space map forward onto themselves (the density solve inverts sampling)', () => {
