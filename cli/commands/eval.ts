@@ -33,6 +33,11 @@ export function evalCommand(): Command {
       } catch (e) {
         throw new UserError((e as Error).message);
       }
+      const [c, h, w] = vae.config.inputShape;
+      if (!test.image || test.image.channels !== c || test.image.height !== h || test.image.width !== w) {
+        const got = test.image ? `${test.image.channels}x${test.image.height}x${test.image.width} images` : `examples of shape [${test.itemShape.join(', ')}]`;
+        throw new UserError(`${spec}: has ${got} but the model in ${dir} expects ${c}x${h}x${w} images`);
+      }
       if (data.binarize !== 'none') test = L.binarizeDataset(test, 'static', new L.Generator(o.seed + 7));
       if (o.limit && o.limit < test.length) test = L.subsetDataset(test, Array.from({ length: o.limit }, (_, i) => i));
       const cond = vae.config.conditionDim ?? 0;

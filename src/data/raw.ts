@@ -233,8 +233,17 @@ export function toValues(raw: RawArray, source: string): { data: Float32Array; s
 }
 
 /**
+ * Inferred class counts above this are refused: a stray large label (a
+ * corrupt file, an ID column) would otherwise size one-hot vectors and
+ * weight matrices by it and fail far from the cause. ImageNet-21k has
+ * 21,841 classes.
+ */
+export const MAX_INFERRED_CLASSES = 100_000;
+
+/**
  * Converts decoded values to class labels: shape [N] or [N, 1], each an
- * integer in [0, numClasses) (numClasses defaults to the largest label + 1).
+ * integer in [0, numClasses) (numClasses defaults to the largest label + 1,
+ * which must then be at most `MAX_INFERRED_CLASSES`).
  *
  * @example
  * toLabels({ shape: [3], values: new Uint8Array([0, 2, 1]), kind: 'uint8', dtype: 'ubyte' }, 'y.idx').labels; // Int32Array [0, 2, 1]
@@ -262,6 +271,14 @@ export function toLabels(raw: RawArray, source: string, numClasses?: number): { 
     if (x > 2 ** 31 - 2) throw new DataError(source, `${where(i)} is ${x}; class labels must be below 2^31 - 1`);
     labels[i] = x;
     if (x > max) max = x;
+  }
+  if (numClasses === undefined && max >= MAX_INFERRED_CLASSES) {
+    const at = labels.indexOf(max);
+    throw new DataError(
+      source,
+      `${where(at)} is ${max}, which would make ${max + 1} classes (one-hot conditions and output layers of that size); ` +
+        `expected class labels below ${MAX_INFERRED_CLASSES} unless numClasses is given`,
+    );
   }
   return { labels, numClasses: numClasses ?? max + 1 };
 }

@@ -4,6 +4,7 @@ import type { Module } from '../nn/index.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/index.js';
 import { Generator, type GeneratorState } from '../random/index.js';
 import type { TrainerState } from './train.js';
+import { checkFinite } from './modeldir.js';
 
 const META_KEY = 'latent.checkpoint';
 const VERSION = 1;
@@ -56,6 +57,8 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, trainer: Tr
  */
 export function loadCheckpoint(path: string, parts: CheckpointParts): { trainer: TrainerState; extra: Record<string, unknown> } {
   const { tensors, metadata } = loadSafetensors(path);
+  // saveCheckpoint never writes NaN weights; a file that holds some was damaged or forged, and training on would only stop later.
+  checkFinite(tensors, path);
   const raw = metadata[META_KEY];
   if (!raw) throw new Error(`${path}: not a latent checkpoint (no '${META_KEY}' metadata)`);
   let meta: { version: number; trainer: TrainerState; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; scalars: Record<string, Record<string, number>> } | null; rngs: Record<string, GeneratorState>; extra: Record<string, unknown> };
