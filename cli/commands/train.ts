@@ -54,7 +54,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--init <method>', 'gmm: initialization').choices(['kmeans', 'k-means++', 'random', 'random_from_data']).default('kmeans'))
     .option('--bayesian', 'gmm: variational Bayes with a Dirichlet-process prior (unused components fade)', false)
     .option('--pca <dims>', "gmm: project on this many principal axes first ('auto': 50 for full covariances of > 100 features, 0: off)", 'auto')
-    .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between) or glow (ActNorm, LU 1x1 mixing, coupling); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
+    .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between), glow (ActNorm, LU 1x1 mixing, coupling) or maf (MADE layers, batch norm between); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
     .option('--layers <n>', 'flow: coupling layers (realnvp) or steps (glow)', positiveInt('--layers'), 8)
     .option('--solver <name>', 'cnf: ODE solver, dopri5 (adaptive), rk4 or euler (fixed steps of --step-size)', oneOf('--solver', ['dopri5', 'rk4', 'euler']))
     .option('--rtol <r>', 'cnf: dopri5 relative tolerance (default 1e-3)', positiveNumber('--rtol'))

@@ -51,10 +51,24 @@ test('latent train flow on a CSV of images: Glow with dequantization, bits/dim a
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model.logitLambda, 1e-6);
 });
 
+test('latent train flow --flow maf: the autoregressive flow of src/flows on 2-D points from a CSV file', () => {
+  const pts = sampleToy2d('eight-gaussians', 400, new Generator(5));
+  const file = join(root, 'points.csv');
+  writeFileSync(file, Array.from({ length: 400 }, (_, i) => `${pts.data[2 * i]},${pts.data[2 * i + 1]}`).join('\n') + '\n');
+  const out = join(root, 'maf');
+  const r = latent('train', 'flow', '--data', file, '--flow', 'maf', '--layers', '2', '--hidden', '16', '--epochs', '1', '--batch', '50', '--out', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.flow, 'maf');
+  assert.equal(s.train + s.test, 400, '10% held out');
+  assert.ok(Number.isFinite(s.test_loglik));
+  assert.ok(existsSync(join(out, 'density.png')));
+});
+
 test('latent train flow rejects bad input with exit 1 and writes nothing', () => {
-  const bad = latent('train', 'flow', '--data', 'two-moons', '--flow', 'maf', '--out', join(root, 'bad1'));
+  const bad = latent('train', 'flow', '--data', 'two-moons', '--flow', 'nice', '--out', join(root, 'bad1'));
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /--flow must be one of realnvp, glow, got 'maf'/);
+  assert.match(bad.stderr, /--flow must be one of realnvp, glow, maf, got 'nice'/);
   const three = join(root, 'three.csv');
   writeFileSync(three, '1.5,2,3\n-0.5,1,7\n0.25,3,3\n');
   const r = latent('train', 'flow', '--data', three, '--out', join(root, 'bad2'));

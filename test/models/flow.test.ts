@@ -21,8 +21,11 @@ function perturb(m: Module<any, any>, seed: number, scale: number): void { // es
 const realnvp: FlowConfig = { eventShape: [3], flow: 'realnvp', layers: 3, hidden: [8], activation: 'tanh' };
 const glow: FlowConfig = { eventShape: [3], flow: 'glow', layers: 2, hidden: [8], activation: 'relu' };
 
-test('log p(x) = log N(f^-1(x)) + log |det df^-1/dx| with the determinant by brute force (RealNVP, Glow, logit, images)', () => {
-  const cases: FlowConfig[] = [realnvp, glow, { ...realnvp, logitLambda: 0.01 }, { eventShape: [2, 2, 2], flow: 'glow', layers: 2, hidden: [4], activation: 'relu' }];
+test('log p(x) = log N(f^-1(x)) + log |det df^-1/dx| with the determinant by brute force (RealNVP, Glow, MAF, logit, images)', () => {
+  const cases: FlowConfig[] = [
+    realnvp, glow, { ...realnvp, logitLambda: 0.01 }, { eventShape: [2, 2, 2], flow: 'glow', layers: 2, hidden: [4], activation: 'relu' },
+    { eventShape: [3], flow: 'maf', layers: 2, hidden: [12], activation: 'tanh' },
+  ];
   for (const c of cases) {
     const model = new FlowModel(c, new Generator(1), { dtype: 'float64' });
     // Initializes ActNorm and moves the running averages (the logit model's data lie in (0, 1)).
@@ -86,7 +89,8 @@ test('a model directory round-trips the config, the weights, ActNorm initializat
     back.logProb(x);
     for (const [k, t] of Object.entries(back.stateDict())) if (k.endsWith('logScale') || k.endsWith('.bias')) assert.deepEqual([...t.data], [...before[k].data], k);
   }
-  assert.throws(() => validateFlowConfig({ ...c, flow: 'maf' as never }), /flow must be one of realnvp, glow/);
+  assert.throws(() => validateFlowConfig({ ...c, flow: 'nice' as never }), /flow must be one of realnvp, glow, maf/);
+  assert.throws(() => validateFlowConfig({ ...c, flow: 'maf', eventShape: [1, 4, 4] }), /a maf flow works on vectors/);
   assert.throws(() => validateFlowConfig({ ...c, eventShape: [1] }), /at least 2 dimensions/);
   assert.throws(() => loadFlowDir(join(dir, 'nothing')), /not a model directory/);
 });

@@ -9,9 +9,10 @@ import { Module } from '../../nn/index.js';
 import { Generator, randn } from '../../random/index.js';
 import { FlowSequence, type Bijector } from '../../flows/bijector.js';
 import { ActNorm, AffineCoupling, BatchNormFlow, Invertible1x1, LogitTransform } from '../../flows/layers/index.js';
+import { MaskedAutoregressiveFlow } from '../../flows/autoregressive/index.js';
 
 /** The layer stacks the builders know. */
-export const FLOW_KINDS = ['realnvp', 'glow'] as const;
+export const FLOW_KINDS = ['realnvp', 'glow', 'maf'] as const;
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
 /** Everything needed to rebuild a flow model (saved as config.json's `model`). */
@@ -21,7 +22,9 @@ export interface FlowConfig {
   /**
    * `realnvp`: affine couplings with alternating masks, a batch-norm flow
    * between them (Dinh et al. 2017); `glow`: steps of ActNorm, invertible
-   * 1x1 (LU) mixing and an affine coupling (Kingma & Dhariwal 2018).
+   * 1x1 (LU) mixing and an affine coupling (Kingma & Dhariwal 2018);
+   * `maf`: MADE-based autoregressive layers with alternating orders and a
+   * batch-norm flow between them (Papamakarios et al. 2017), vectors only.
    */
   flow: FlowKind;
   /** Coupling layers (RealNVP) or steps (Glow). */
@@ -30,7 +33,7 @@ export interface FlowConfig {
   hidden: number[];
   /** The conditioners' nonlinearity. */
   activation: 'relu' | 'tanh';
-  /** RealNVP only: a batch-norm flow between couplings (default true). */
+  /** RealNVP and MAF: a batch-norm flow between layers (default true). */
   batchNorm?: boolean;
   /** Model logit(lambda + (1 - 2 lambda) x) of data in [0, 1] (RealNVP/MAF preprocessing); null or absent: none. */
   logitLambda?: number | null;
@@ -44,6 +47,7 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
     throw new Error(`${where}: eventShape must be [D] or [C, H, W] of positive integers, got ${JSON.stringify(es)}`);
   }
   if (es.length === 1 && es[0] < 2) throw new Error(`${where}: a coupling flow needs at least 2 dimensions, got eventShape [${es[0]}]`);
+  if (c.flow === 'maf' && es.length !== 1) throw new Error(`${where}: a maf flow works on vectors; use eventShape [D] (flattened images), got ${JSON.stringify(es)}`);
   if (!(FLOW_KINDS as readonly string[]).includes(c.flow)) throw new Error(`${where}: flow must be one of ${FLOW_KINDS.join(', ')}, got ${JSON.stringify(c.flow)}`);
   if (!Number.isInteger(c.layers) || c.layers < 1) throw new Error(`${where}: layers must be a positive integer, got ${JSON.stringify(c.layers)}`);
   if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1)) {
@@ -70,8 +74,10 @@ function dataToBaseLayers(c: FlowConfig, rng: Generator, dtype: DType): Bijector
   const opts = { hidden: c.hidden, activation: c.activation, rng, dtype };
   for (let i = 0; i < c.layers; i++) {
     const flip = i % 2 === 1;
-    if (c.flow === 'realnvp') {
-      out.push(new AffineCoupling(ev, { ...opts, mask: image ? 'checkerboard' : 'alternate', invertMask: flip }));
+    if (c.flow === 'realnvp' || c.flow === 'maf') {
+      out.push(c.flow === 'realnvp'
+        ? new AffineCoupling(ev, { ...opts, mask: image ? 'checkerboard' : 'alternate', invertMask: flip })
+        : new MaskedAutoregressiveFlow(ev[0], { hidden: c.hidden, activation: c.activation, order: flip ? 'reversed' : 'natural', zeroInit: true, rng, dtype }));
       if ((c.batchNorm ?? true) && i + 1 < c.layers) out.push(new BatchNormFlow(ev, { dtype }));
     } else {
       out.push(new ActNorm(ev, { dtype }), new Invertible1x1(ev, { rng, dtype }));
@@ -95,7 +101,8 @@ function dataToBaseLayers(c: FlowConfig, rng: Generator, dtype: DType): Bijector
  * use their running averages).
  *
  * Papers: Dinh et al. 2017 (RealNVP), https://arxiv.org/abs/1605.08803;
- * Kingma & Dhariwal 2018 (Glow), https://arxiv.org/abs/1807.03039.
+ * Kingma & Dhariwal 2018 (Glow), https://arxiv.org/abs/1807.03039;
+ * Papamakarios et al. 2017 (MAF), https://arxiv.org/abs/1705.07057.
  *
  * @example
  * const model = new FlowModel({ eventShape: [2], flow: 'realnvp', layers: 8, hidden: [64, 64], activation: 'relu' }, new Generator(0));
