@@ -513,11 +513,14 @@ async function main(): Promise<void> {
   drawDrawing();
   await refreshCurves();
   for (const f of info.files) {
+    const fig = document.createElement('figure');
     const img = document.createElement('img');
     img.src = `/files/${encodeURIComponent(f)}`;
     img.alt = `${f} written by latent train`;
-    img.title = f;
-    el('run-images').append(img);
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${f} (written by latent train)`;
+    fig.append(img, caption);
+    el('run-images').append(fig);
   }
 
   el('resample').addEventListener('click', () => { sampleZ = L.randn([64, latent], rng); drawSamples(); });
