@@ -203,10 +203,20 @@ export class FlowPosteriorDistribution extends Distribution {
   }
 
   override rsample(rng: Generator, sampleShape: readonly number[] = []): Tensor {
+    return this.rsampleWithLogDet(rng, sampleShape).z;
+  }
+
+  /**
+   * A draw z_K with the base draw z_0 and the flow's sum of
+   * log-determinants [..., B], so that an objective can split the KL as
+   * KL(q_0 || p) + E[log p(z_0) - log p(z_K) - sum_k log |det J_k|] with the
+   * first term in closed form (see `objectives.ts`).
+   */
+  rsampleWithLogDet(rng: Generator, sampleShape: readonly number[] = []): { z: Tensor; z0: Tensor; logDet: Tensor } {
     const z0 = this.base.rsample(rng, sampleShape);
     const { value, logDet } = this.flow.transform(z0, this.context);
     this.#last = { z: value, logProb: sub(this.base.logProb(z0), logDet) };
-    return value;
+    return { z: value, z0, logDet };
   }
 
   override sample(rng: Generator, sampleShape: readonly number[] = []): Tensor {

@@ -3,6 +3,7 @@ import { abs, exp, maximum, mean, mul, neg, sub, add, sum, logsumexp } from '../
 import { Normal, klDivergence } from '../../distributions/index.js';
 import type { Generator } from '../../random/generator.js';
 import type { VAE } from './vae.js';
+import { FlowPosteriorDistribution } from './flow-posterior.js';
 
 /**
  * A minibatch: images, optional conditions (one-hot y), an optional
@@ -82,15 +83,28 @@ export function makeObjective(spec: ObjectiveSpec): Objective {
 
 /**
  * Per-example reconstruction term, KL and per-dimension KL for one
- * reparameterized sample. A flow posterior has no closed-form KL: it is
- * log q(z_K | x) - log p(z_K) at the sample (Rezende & Mohamed 2015, eq. 15),
- * and there is no per-dimension split (klDims null).
+ * reparameterized sample. A flow posterior has no closed-form KL; with
+ * log q(z_K | x) = log q_0(z_0 | x) - sum_k log |det J_k| (Rezende & Mohamed
+ * 2015, eq. 13) it is split as
+ *   KL(q_0 || p) + [log p(z_0) - log p(z_K) - sum_k log |det J_k|],
+ * the first term in closed form and the bracket at the draw: the same
+ * expectation as log q(z_K | x) - log p(z_K) at the draw, but the noise of
+ * the Gaussian part is gone, and a flow at the identity gives exactly the
+ * Gaussian VAE's objective. `analyticKL: false` uses
+ * log q(z_K | x) - log p(z_K) at the draw. No per-dimension split (klDims null).
  */
 function terms(model: VAE, batch: Batch, rng: Generator, analyticKL = true) {
   const q = model.posterior(batch.x, batch.y, batch.inputMask);
+  if (q.dist instanceof FlowPosteriorDistribution) {
+    const { z, z0, logDet } = q.dist.rsampleWithLogDet(rng);
+    const rec = model.logLikelihood(batch.x, z, batch.y, batch.mask);
+    const prior = model.prior([z.shape[0]], z.dtype);
+    if (!analyticKL) return { rec, kl: sub(q.dist.logProb(z), prior.logProb(z)), klDims: null };
+    const kl0 = sum(klDivergence(new Normal(q.mu, exp(mul(q.logvar, 0.5)), { validateArgs: false }), new Normal(0, 1, { validateArgs: false })), -1);
+    return { rec, kl: add(kl0, sub(sub(prior.logProb(z0), prior.logProb(z)), logDet)), klDims: null };
+  }
   const z = q.dist.rsample(rng);
   const rec = model.logLikelihood(batch.x, z, batch.y, batch.mask);
-  if (model.flow) return { rec, kl: sub(q.dist.logProb(z), model.prior([z.shape[0]], z.dtype).logProb(z)), klDims: null };
   // Per-dimension closed-form KL to N(0, 1), from the registry; summed for the total.
   const std = exp(mul(q.logvar, 0.5));
   const klDims = klDivergence(new Normal(q.mu, std, { validateArgs: false }), new Normal(0, 1, { validateArgs: false }));
