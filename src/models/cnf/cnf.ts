@@ -132,7 +132,7 @@ export class CnfDynamics extends Module<[number, Tensor], Tensor> {
    * Shapes: z [batch, D] (eps [batch, D]) -> { dz [batch, D], div [batch] }.
    */
   forwardWithTrace(t: number, z: Tensor, trace: TraceMethod, noise?: Tensor): { dz: Tensor; div: Tensor } {
-    const [b, d] = z.shape;
+    const d = z.shape[1];
     let h = z;
     let v: Tensor;
     if (trace === 'exact') {
@@ -158,7 +158,6 @@ export class CnfDynamics extends Module<[number, Tensor], Tensor> {
     });
     // exact: v [D, batch, D] holds J e_i in slice i; its diagonal entries summed. hutchinson: eps^T (J eps).
     const div = trace === 'exact' ? sum(mul(v, reshape(eye(d, { dtype: z.dtype }), [d, 1, d])), [0, 2]) : sum(mul(v, noise!), 1);
-    void b;
     return { dz: h, div };
   }
 
