@@ -148,3 +148,18 @@ test('new weights and metrics written by training are picked up while the page i
   await page.screenshot({ path: join(ARTIFACTS, 'page-after-reload.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test('a conditional model: choosing another condition redraws the samples', { skip: SKIP }, async () => {
+  const cvae = await startExplorer(tinyModelDir('cvae'), { port: 0, host: '127.0.0.1', limit: 200 });
+  try {
+    await page.goto(cvae.url);
+    await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 30_000 });
+    assert.equal((await status()).mapMethod, 'identity', 'a 2-D latent is its own map');
+    const before = await canvasPixels('samples');
+    await page.selectOption('#samples-card select.condition', '7');
+    assert.notEqual((await canvasPixels('samples')).hash, before.hash);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await cvae.close();
+  }
+});

@@ -171,3 +171,7 @@ test('latent serve refuses a directory that is not a VAE model directory', async
   await assert.rejects(startExplorer(empty, { port: 0, host: '127.0.0.1', limit: 10 }), /not a model directory/);
   await assert.rejects(startExplorer(join(empty, 'nope'), { port: 0, host: '127.0.0.1', limit: 10 }), /does not exist/);
 });
+
+test('latent serve refuses a port in use, naming it', async () => {
+  await assert.rejects(startExplorer(dir, { port, host: '127.0.0.1', limit: 10 }), new RegExp(`--port ${port}: the port is in use`));
+});
