@@ -4,6 +4,7 @@
 // (fetch would normalize `..` away).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import * as L from '../../src/index.js';
 import { startExplorer, type RunningExplorer } from '../../cli/commands/serve.js';
 import { buildBrowserBundle } from '../../web/bundle.js';
 import { pathSegments } from '../../web/server.js';
-import { tinyModelDir } from './fixture.js';
+import { CLI, ROOT, tinyModelDir } from './fixture.js';
 
 let explorer: RunningExplorer;
 let port = 0;
@@ -174,4 +175,33 @@ test('latent serve refuses a directory that is not a VAE model directory', async
 
 test('latent serve refuses a port in use, naming it', async () => {
   await assert.rejects(startExplorer(dir, { port, host: '127.0.0.1', limit: 10 }), new RegExp(`--port ${port}: the port is in use`));
+});
+
+test('the latent serve command: prints the URL on stdout, answers, stops on SIGTERM; bad input exits 1', async () => {
+  const bad = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { encoding: 'utf8', cwd: ROOT });
+  for (const [args, message] of [[['/nonexistent/run'], /does not exist/], [[dir, '--port', '70000'], /--port must be at most 65535/], [[dir, '--limit', '0'], /--limit/]] as const) {
+    const r = bad([...args]);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', dir, '--port', '0', '--limit', '50'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`latent serve exited with ${code} before printing its URL`)));
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const info = await fetch(`${url}api/info`).then((r) => r.json()) as { testSet: { n: number } };
+    assert.equal(info.testSet.n, 50);
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, 'latent serve exits 0 on SIGTERM');
+    }
+  }
 });
