@@ -45,8 +45,21 @@ interface MapState {
   marker: [number, number] | null;
 }
 
+/** Hooks on `window.latentExplorerHooks` that let the browser tests compare the page's numbers with Node's. */
+export interface ExplorerHooks {
+  /** Decoder means at z (one latent vector). */
+  decode(z: number[]): number[];
+  /** The latent map's coordinates, [n, 2] row-major. */
+  mapPoints(): number[];
+}
+
 const status: ExplorerStatus = { ready: false, weightsVersion: null, loads: 0, mapMethod: null, epochs: 0, inpaints: 0, error: null };
 (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer = status;
+const hooks: ExplorerHooks = {
+  decode: (z) => Array.from(decode(Float64Array.from(z), 1)),
+  mapPoints: () => Array.from(map?.points ?? []),
+};
+(window as unknown as { latentExplorerHooks: ExplorerHooks }).latentExplorerHooks = hooks;
 
 const el = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
