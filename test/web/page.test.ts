@@ -26,6 +26,8 @@ if (!HAVE_BROWSER && REQUIRE) {
   process.stdout.write(`# skipping the explorer page tests: ${SKIP}\n`);
 }
 
+// Time limits on waiting for the page are generous failure bounds, not timing assertions: `npm test` runs every
+// suite at once on a small machine.
 let explorer: RunningExplorer;
 let browser: Browser;
 let page: Page;
@@ -41,6 +43,8 @@ before(async () => {
   // --no-sandbox: CI and this machine run as root, where Chromium's sandbox cannot start.
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
+  // Playwright allows 30 s per action by default, which a loaded machine can exceed.
+  page.setDefaultTimeout(120_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
 });
@@ -68,7 +72,7 @@ async function status(): Promise<ExplorerStatus> {
 
 test('the page loads, decodes samples and draws the latent map and curves in the browser', { skip: SKIP }, async () => {
   await page.goto(explorer.url);
-  await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 30_000 });
+  await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 120_000 });
   const s = await status();
   assert.equal(s.error, null);
   assert.equal(s.mapMethod, 'pca', 'a 3-D latent is shown on its principal components');
@@ -160,7 +164,7 @@ test('new weights and metrics written by training are picked up while the page i
   await page.waitForFunction((n) => {
     const st = (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer;
     return st.loads > n && st.epochs === 3;
-  }, s0.loads, { timeout: 15_000 });
+  }, s0.loads, { timeout: 60_000 });
   assert.notEqual((await canvasPixels('samples')).hash, samples.hash, 'the samples were redrawn with the new weights');
   await page.screenshot({ path: join(ARTIFACTS, 'page-after-reload.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
@@ -170,7 +174,7 @@ test('a conditional model: choosing another condition redraws the samples', { sk
   const cvae = await startExplorer(tinyModelDir('cvae'), { port: 0, host: '127.0.0.1', limit: 200 });
   try {
     await page.goto(cvae.url);
-    await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { latentExplorer?: ExplorerStatus }).latentExplorer?.ready === true, null, { timeout: 120_000 });
     assert.equal((await status()).mapMethod, 'identity', 'a 2-D latent is its own map');
     const before = await canvasPixels('samples');
     await page.selectOption('#samples-card select.condition', '7');
