@@ -171,7 +171,7 @@ function computeMap(): void {
   if (latent === 2) {
     points = means.slice();
     method = 'identity';
-    note = 'the two latent dimensions';
+    note = 'the two latent dimensions; a click decodes that point, Shift-click and Alt-click pick the nearest image as the interpolation\'s start and end';
   } else if (latent === 1) {
     points = Float64Array.from({ length: 2 * nTest }, (_, i) => (i % 2 === 0 ? means[i / 2] : 0));
     method = 'first';
@@ -189,7 +189,7 @@ function computeMap(): void {
       total += (s2 - (s * s) / nTest) / Math.max(1, nTest - 1);
     }
     const share = (100 * (p.explainedVariance[0] + p.explainedVariance[1])) / total;
-    note = `the top two principal components of the ${latent}-D means (${share.toFixed(0)}% of their variance); a click decodes center + u·pc1 + v·pc2`;
+    note = `the top two principal components of the ${latent}-D means (${share.toFixed(0)}% of their variance); a click decodes center + u·pc1 + v·pc2, Shift-click and Alt-click pick the nearest image as the interpolation's start and end`;
   }
   // One scale for both axes, so that distances on the map are distances in the latent space.
   const c = canvas('map');
@@ -255,7 +255,19 @@ function onMapClick(e: MouseEvent): void {
   const c = canvas('map');
   const r = c.getBoundingClientRect();
   const px = ((e.clientX - r.left) * c.width) / r.width, py = ((e.clientY - r.top) * c.height) / r.height;
-  map.marker = [(px - map.ox) / map.s, (map.oy - py) / map.s];
+  const [u, v] = [(px - map.ox) / map.s, (map.oy - py) / map.s];
+  if (e.shiftKey || e.altKey) {
+    // Shift: the nearest held-out image becomes the interpolation's start; Alt: its end.
+    let best = 0, bestD = Infinity;
+    for (let i = 0; i < nTest; i++) {
+      const d = (map.points[2 * i] - u) ** 2 + (map.points[2 * i + 1] - v) ** 2;
+      if (d < bestD) { best = i; bestD = d; }
+    }
+    el<HTMLInputElement>(e.shiftKey ? 'interp-a-index' : 'interp-b-index').value = String(best);
+    updatePath();
+    return;
+  }
+  map.marker = [u, v];
   drawMap();
   decodeMarker();
 }

@@ -120,6 +120,15 @@ test('moving the interpolation slider changes the decoded image', { skip: SKIP }
   assert.notEqual(at50.hash, at0.hash);
   assert.notEqual(at100.hash, at50.hash);
   assert.equal(await page.locator('#interp-t').textContent(), 't = 1.00');
+  // Shift-click on the map: the nearest held-out image becomes the start, and the strip changes.
+  const strip = await canvasPixels('interp-strip');
+  const a = await page.locator('#interp-a-index').inputValue();
+  const box = (await page.locator('#map').boundingBox())!;
+  await page.keyboard.down('Shift');
+  await page.mouse.click(box.x + box.width * 0.15, box.y + box.height * 0.5);
+  await page.keyboard.up('Shift');
+  assert.notEqual(await page.locator('#interp-a-index').inputValue(), a);
+  assert.notEqual((await canvasPixels('interp-strip')).hash, strip.hash);
   await page.locator('#interp-card').screenshot({ path: join(ARTIFACTS, 'interpolation.png') });
 });
 
@@ -145,6 +154,11 @@ test('drawing and erasing on the canvas changes the inpainting', { skip: SKIP },
   await page.waitForFunction((n) => (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer.inpaints > n, s1.inpaints);
   const drawn = await canvasPixels('inpainted');
   assert.notEqual(drawn.hash, erased.hash, 'drawing changed the inpainting');
+  // Metropolis-within-Gibbs instead of the posterior mean: another fill of the same unknown pixels.
+  const s2 = await status();
+  await page.selectOption('#inpaint-method', 'metropolis-gibbs');
+  await page.waitForFunction((n) => (window as unknown as { latentExplorer: ExplorerStatus }).latentExplorer.inpaints > n, s2.inpaints);
+  assert.notEqual((await canvasPixels('inpainted')).hash, drawn.hash, 'the sampler gave another fill');
   await page.locator('#inpaint-card').screenshot({ path: join(ARTIFACTS, 'inpainting.png') });
   assert.deepEqual(pageErrors, []);
 });
