@@ -40,8 +40,9 @@ before(async () => {
   writeFileSync(join(ARTIFACTS, '..', '.gitignore'), '*\n');
   explorer = await startExplorer(tinyModelDir(), { port: 0, host: '127.0.0.1', limit: 300 });
   const { chromium } = await import('playwright-core');
-  // --no-sandbox: CI and this machine run as root, where Chromium's sandbox cannot start.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  // --no-sandbox: CI and this machine run as root, where Chromium's sandbox cannot start; --disable-dev-shm-usage:
+  // containers often have a small /dev/shm, which crashes Chromium's renderer.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
   // Playwright allows 30 s per action by default, which a loaded machine can exceed.
   page.setDefaultTimeout(120_000);

@@ -16,7 +16,7 @@ if (!dir) {
 }
 mkdirSync(out, { recursive: true });
 const explorer = await startExplorer(dir, { port: 0, host: '127.0.0.1', limit: 1000 });
-const browser = await chromium.launch({ executablePath: process.env.LATENT_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({ executablePath: process.env.LATENT_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1400 }, deviceScaleFactor: 1 });
   await page.goto(explorer.url);
