@@ -23,9 +23,13 @@ export function positiveNumber(name: string, allowZero = false) {
     if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
       throw new UserError(`${name} must be a finite ${allowZero ? 'non-negative' : 'positive'} number, got '${v}'`);
     }
+    // The engine computes in float32: a larger value (--beta 1e300) would be infinite in the first step.
+    if (!Number.isFinite(Math.fround(n))) throw new UserError(`${name} must be at most ${FLOAT32_MAX.toExponential(2)} (the float32 range), got '${v}'`);
     return n;
   };
 }
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export function intList(name: string) {
   return (v: string): number[] => {
