@@ -6,6 +6,7 @@ import * as L from '../../src/index.js';
 import type { Dataset, Tensor } from '../../src/index.js';
 import { UserError } from '../errors.js';
 import { say } from '../progress.js';
+import { checkOutDir, checkTestShape, defaultRunDir } from '../outdir.js';
 
 export interface ClassicalOptions {
   data: string;
@@ -32,6 +33,7 @@ function loadMatrix(o: ClassicalOptions, rng: L.Generator): { train: Dataset; te
   try {
     const splits = L.loadDataset(o.data, { labels: o.labels, kind: 'any' });
     const test = o.testData ? L.loadTestDataset(o.testData, { kind: 'any' }) : splits.test;
+    checkTestShape(splits.train, test, o.testData);
     const flat = (d: Dataset) => L.reshape(d.images, [d.length, -1]).cast('float64');
     if (splits.train.length === 0) throw new UserError(`${o.data}: the dataset is empty`);
     return { train: splits.train, test, x: flat(splits.train), xTest: test ? flat(test) : null };
@@ -42,8 +44,8 @@ function loadMatrix(o: ClassicalOptions, rng: L.Generator): { train: Dataset; te
 }
 
 function prepareOut(kind: string, out: string | undefined): string {
-  const dir = out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UserError(`${dir} already exists and is not empty; choose another --out`);
+  const dir = out ?? defaultRunDir(kind);
+  checkOutDir(dir);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -91,7 +93,12 @@ export function trainGmm(o: ClassicalOptions): Record<string, unknown> {
   let project = (m: Tensor) => m;
   let unproject = (m: Tensor) => m;
   if (pcaDims > 0) {
-    const pca = new L.PPCA({ nComponents: pcaDims, method: 'closed-form', seed: o.seed }).fit(x);
+    let pca: L.PPCA;
+    try {
+      pca = new L.PPCA({ nComponents: pcaDims, method: 'closed-form', seed: o.seed }).fit(x);
+    } catch (e) {
+      throw new UserError(`${o.data}: the --pca ${pcaDims} projection failed (${(e as Error).message}); try a smaller --pca, or --pca 0`);
+    }
     // Orthonormal principal axes U: the columns of W = U (L - s^2 I)^(1/2) normalized.
     const w = pca.loadings;
     const norms = L.sqrt(L.sum(L.square(w), 0, true));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset } from '../../src/index.js';
 import { UserError } from '../errors.js';
+import { checkOutDir, checkTestShape, defaultRunDir } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface M2TrainOptions {
@@ -51,6 +52,7 @@ function loadData(o: M2TrainOptions, rng: L.Generator): { train: Dataset; test: 
   return wrap(() => {
     const splits = L.loadDataset(o.data, { labels: o.labels });
     const test = o.testData ? L.loadTestDataset(o.testData) : splits.test;
+    checkTestShape(splits.train, test, o.testData);
     if (test) return { train: splits.train, test };
     return L.splitDataset(splits.train, 0.1, rng);
   });
@@ -80,7 +82,8 @@ function splitLabeled(train: Dataset, labeled: number, seed: number): { labeled:
 /** Trains M2 and the labels-only baseline, writes the model directory, returns the summary printed with --json. */
 export function trainM2Cli(o: M2TrainOptions, given: OptionGiven): Record<string, unknown> {
   if (o.labeled === undefined) throw new UserError('train m2: --labeled N is required (how many training examples keep their labels, e.g. 100)');
-  const out = o.out ?? join('runs', `m2-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out = o.out ?? defaultRunDir('m2');
+  checkOutDir(out, { resume: o.resume, resumable: true });
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
   let saved: L.ModelDirConfig | null = null;
@@ -88,8 +91,6 @@ export function trainM2Cli(o: M2TrainOptions, given: OptionGiven): Record<string
     if (!existsSync(ckptFile)) throw new UserError(`--resume: ${out} has no checkpoint (${L.CHECKPOINT_FILE}) to resume from`);
     saved = L.readModelConfig(out);
     if (saved.kind !== 'm2') throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'm2'`);
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
   }
   const [splitRng, modelRng] = new L.Generator(o.seed + 1).split(2);
   const dataRng = new L.Generator(o.seed);
