@@ -8,7 +8,7 @@
 // the command layer in-process (bad-input-harness.ts: the same commands
 // and the same error-to-exit-code mapping as cli/main.ts); a sample of cases
 // is also run through cli/main.ts in a child process to check that the two agree.
-import { test, before } from 'node:test';
+import { after, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { latentInProcess, snapshot, type RunResult } from './bad-input-harness.j
 
 const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'latent-bad-input-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const f = (name: string) => join(root, name);
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -7,7 +7,7 @@
 // TypeError or SyntaxError, never a hang, and never an allocation beyond what
 // the file holds (a parsed file's tensors hold at most one value per byte
 // of the file).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import {
 import { lcg } from '../helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'latent-fuzz-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 // LATENT_FUZZ_CASES raises the count for a longer local run.
 const CASES = Number(process.env.LATENT_FUZZ_CASES ?? 600);
 

@@ -3,16 +3,17 @@
 // binarization so the data generator is exercised too) in child processes,
 // twice on each backend; and a different seed must give different weights,
 // so that the comparison can fail.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'latent-determinism-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const nativeBuilt = existsSync(fileURLToPath(new URL('../../native/build/Release/latent_native.node', import.meta.url)));
 
 /** Trains into a fresh directory and returns the bytes of its model.safetensors. */

@@ -24,7 +24,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ interface Reading { epoch: number; rss: number; heapUsed: number; external: numb
 
 test(`memory stays flat over ${EPOCHS} epochs of the default VAE`, { timeout: 1_200_000 }, (t) => {
   const root = mkdtempSync(join(tmpdir(), 'latent-memory-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
   const log = join(root, 'memory.jsonl');
   // The defaults of `latent train` except a cheap final evaluation (--eval-k 5), which is not measured.
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', probe, main, 'train', '--epochs', String(EPOCHS), '--eval-k', '5', '--no-progress', '--out', join(root, 'run')], {

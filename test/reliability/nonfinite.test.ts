@@ -6,10 +6,10 @@
 // are byte for byte those of the last good epoch), a non-finite gradient
 // behind a finite loss, weights that overflow in the update itself, and
 // checkpoints holding NaN refused on load.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const latent = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8' });
 const tiny = ['--hidden', '16', '--latent', '2', '--batch', '400', '--eval-k', '5', '--no-progress'];
 const root = mkdtempSync(join(tmpdir(), 'latent-nonfinite-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 test('latent train: a run that goes non-finite at epoch 2 exits 1 naming the step, and leaves epoch 1 on disk untouched', () => {
   const out = join(root, 'run');
