@@ -129,7 +129,10 @@ export function odeintAdjoint(f: OdeFunc, y0: readonly Tensor[], ts: readonly nu
         // The recomputed state drifts from the forward one by the solvers' errors: restart from the stored value.
         z = forward.ys[i - 1].map((y) => y.detach());
         a = end.slice(k, 2 * k);
-        if (i - 1 >= 1) a = a.map((aj, j) => add(aj, incoming(i - 1)[j]));
+        if (i - 1 >= 1) {
+          const gi = incoming(i - 1);
+          a = a.map((aj, j) => add(aj, gi[j]));
+        }
         aTheta = end.slice(2 * k);
       }
       return [...y0.flatMap((y, j) => (y.requiresGrad ? [a[j]] : [])), ...aTheta];
