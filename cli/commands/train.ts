@@ -81,7 +81,8 @@ Examples:
   latent train vae --posterior iaf --posterior-layers 4   # an IAF flow after the Gaussian q(z | x)
   latent train vae --out runs/vae --resume --epochs 40
   latent train flow --data two-moons --epochs 20    # RealNVP on a toy density: test log-likelihood vs -H(p), density.png
-  latent train flow --data mnist --flow glow --layers 6 --epochs 5   # dequantized digits: bits/dim, samples.png
+  latent train flow --data mnist --layers 6 --hidden 256,256   # dequantized digits: bits/dim, samples.png
+  latent train flow --data points.csv --flow glow   # any 2-D points (CSV/NPY): data histogram | learned density
   latent train cnf --data two-moons --epochs 10  # FFJORD-style CNF: test log-likelihood vs -H(p), density.png
   latent train cnf --data points.csv --trace hutchinson --adjoint --solver dopri5 --rtol 1e-5 --atol 1e-5`)
     .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {
