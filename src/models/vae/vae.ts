@@ -233,9 +233,13 @@ export class VAE extends Module<[Tensor], Tensor> {
     return noGrad(() => this.mean(this.prior([n]).sample(rng), y));
   }
 
-  /** Reconstruction: the decoder mean at the posterior mean, [B, D]. */
+  /** Reconstruction: the decoder mean at the posterior mean, [B, D] (with a flow posterior, at the flow's image of the base mean). */
   reconstruct(x: Tensor, y?: Tensor): Tensor {
-    return noGrad(() => this.mean(this.posterior(x, y).mu, y));
+    return noGrad(() => {
+      const q = this.posterior(x, y);
+      const z = q.dist instanceof FlowPosteriorDistribution ? q.dist.flow.transform(q.mu, q.dist.context).value : q.mu;
+      return this.mean(z, y);
+    });
   }
 
   forward(x: Tensor): Tensor {
