@@ -102,6 +102,7 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
     throw new UserError(`--flow must be one of ${L.FLOW_KINDS.join(', ')}, got '${o.flow}'`);
   }
   if (o.activation !== 'relu' && o.activation !== 'tanh') throw new UserError(`--activation: flows take relu or tanh, got '${o.activation}'`);
+  if (o.flow === 'maf' && data.kind === 'images' && o.arch === 'conv') throw new UserError('--flow maf works on flat vectors; drop --arch conv (or use --flow realnvp|glow with it)');
   const img = data.train.image;
   const eventShape = data.kind === 'points' ? [2] : o.arch === 'conv' ? [img!.channels, img!.height, img!.width] : [img!.channels * img!.height * img!.width];
   const hidden = fromCli('hidden') ? o.hidden : data.kind === 'points' ? [64, 64] : o.arch === 'conv' ? [32, 32] : [256, 256];
