@@ -1,10 +1,11 @@
 // `latent train vae|iwae|cvae`: a VAE-family model on images, written to a
 // model directory, evaluated in nats on the held-out set.
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset, ObjectiveSpec, VaeConfig } from '../../src/index.js';
 import { UserError } from '../errors.js';
+import { checkOutDir, checkTestShape } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface VaeTrainOptions {
@@ -94,6 +95,7 @@ function loadData(o: VaeTrainOptions, kind: string, rng: L.Generator): { train: 
   try {
     splits = L.loadDataset(o.data, { labels: o.labels });
     const test = o.testData ? L.loadTestDataset(o.testData) : splits.test;
+    checkTestShape(splits.train, test, o.testData);
     let train = splits.train;
     let held = test;
     if (!held) ({ train, test: held } = L.splitDataset(train, 0.1, rng));
@@ -112,6 +114,9 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   const out = o.out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
+  // A path through a file, or a non-empty folder without --resume, is refused before anything is read or written.
+  checkOutDir(out, { resume: o.resume, resumable: true });
+  const outExisted = existsSync(out);
   // A bad --mask or --posterior fails before anything is read or written.
   if (!o.resume) maskingFor(o, null);
   const posterior = o.resume ? undefined : posteriorFor(o);
@@ -130,8 +135,6 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   } else if (o.resume) {
     // Stopped before its first checkpoint: nothing was trained yet, so start over in place.
     say(quiet, `${out} has no checkpoint yet; starting from the beginning`);
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
   }
   // One generator for data order and binarization, one for the model's noise, both checkpointed.
   const dataRng = new L.Generator(o.seed);
@@ -179,7 +182,12 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   let state: L.TrainerState | undefined;
   let metrics: string[] = [];
   if (saved) {
-    const r = L.loadCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } });
+    let r;
+    try {
+      r = L.loadCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
     state = r.trainer;
     const mfile = join(out, L.METRICS_FILE);
     // Keep the metrics of the epochs the checkpoint covers.
@@ -208,6 +216,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
   say(quiet, `training ${kind} on ${o.data} (${train.length} examples, ${L.getBackend()} kernels${maskNote}${flowNote}) into ${out}`);
   const condition = (y: Int32Array | null) => (kind === 'cvae' ? L.oneHot(y!, numClasses) : undefined);
   let running = 0;
+  let checkpointed = saved !== null;
   try {
     L.fit({
       model: vae, optimizer, epochs: o.epochs, batchesPerEpoch, state, clipNorm: o.clip,
@@ -235,6 +244,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
         L.writeFileAtomic(join(out, L.METRICS_FILE), new TextEncoder().encode(metrics.join('\n') + '\n'), 'metrics');
         L.saveModelWeights(out, vae, kind);
         L.saveCheckpoint(ckptFile, { model: vae, optimizer, rngs: { data: dataRng, model: modelRng } }, r.state);
+        checkpointed = true;
         // IWAE reports its bound and the ELBO of its samples; the ELBO objectives also split rec and KL.
         const terms = r.means.rec === undefined ? '' : ` (rec ${r.means.rec.toFixed(2)}, KL ${r.means.kl.toFixed(2)})`;
         const bound = spec.kind === 'iwae' ? `IWAE-${spec.k} ${r.means.bound.toFixed(2)}, ` : '';
@@ -243,7 +253,13 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
     });
   } catch (e) {
     bar.stop();
-    if (e instanceof L.NonFiniteError) throw new UserError(`${e.message}. The last good checkpoint is in ${ckptFile}; try a lower --lr or --clip.`);
+    if (e instanceof L.NonFiniteError) {
+      if (checkpointed) throw new UserError(`${e.message}. The last good checkpoint is in ${ckptFile}; try a lower --lr or --clip.`);
+      // Stopped before its first checkpoint: nothing worth keeping, so the run leaves no partial model directory.
+      if (!outExisted) rmSync(out, { recursive: true, force: true });
+      else for (const f of [L.CONFIG_FILE, 'checkpoint', L.METRICS_FILE]) rmSync(join(out, f), { recursive: true, force: true });
+      throw new UserError(`${e.message}, before the first epoch ended, so nothing was saved; try a lower --lr or --clip.`);
+    }
     throw e;
   }
   const evalRng = new L.Generator(o.seed + 9);
