@@ -33,7 +33,7 @@ const trainTol = Number(arg('train-tol', '1e-3'));
 const evalTol = Number(arg('eval-tol', '1e-5'));
 const nTest = Number(arg('test', '10000'));
 const seed = Number(arg('seed', '0'));
-const outDir = arg('out', 'runs/bench-cnf');
+const outDir = arg('out', 'bench/figures/cnf');
 mkdirSync(outDir, { recursive: true });
 
 interface Row {
