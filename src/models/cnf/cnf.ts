@@ -54,7 +54,12 @@ export const defaultCnfConfig: CnfConfig = {
   trace: 'exact', noise: 'rademacher', adjoint: false,
 };
 
-/** Checks a CNF configuration, naming the first bad field. */
+/**
+ * Checks a CNF configuration, naming the first bad field; returns it.
+ *
+ * @example
+ * validateCnfConfig({ ...defaultCnfConfig, rtol: 0 });   // throws: CNF config: rtol must be a positive finite number, got 0
+ */
 export function validateCnfConfig(c: CnfConfig): CnfConfig {
   const fail = (msg: string): never => {
     throw new Error(`CNF config: ${msg}`);
@@ -75,6 +80,13 @@ export function validateCnfConfig(c: CnfConfig): CnfConfig {
  * A linear layer that also sees the time: h W^T + b + t w_t, i.e. a Linear
  * on the concatenation [h, t] (FFJORD's "concat" layer), with t folded into
  * the bias so that the fused GEMM + bias + activation kernel does the rest.
+ * Initialized like PyTorch's Linear with fan-in in + 1.
+ *
+ * Shapes: x [batch, in] at a time t -> [batch, out]; weight [out, in], bias and timeWeight [out].
+ *
+ * @example
+ * const layer = new TimeLinear(2, 64, new Generator(0));
+ * layer.forward(0.5, x, 'tanh');   // tanh(x W^T + b + 0.5 w_t): [batch, 64]
  */
 export class TimeLinear extends Module<[number, Tensor], Tensor> {
   weight: Tensor;

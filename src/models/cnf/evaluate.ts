@@ -63,7 +63,16 @@ export function evaluateCnf(model: CNF, x: Tensor, options: { batch?: number; rn
   return { logLik: m, stderr: Math.sqrt(v / n), nfe: nfe / batches, n };
 }
 
-/** The centres of a size x size grid over [-range, range]^2, row-major from the top (y = +range) down: [size^2, 2]. */
+/**
+ * The centres of a size x size grid over [-range, range]^2, row-major from
+ * the top (y = +range) down, so that row r of an image is y = range - r * step.
+ *
+ * Shapes: -> [size^2, 2].
+ *
+ * @example
+ * const pts = densityGridPoints(4, 100);              // [10000, 2]
+ * const target = densityImage(toy2dLogDensity('rings', pts), 100);
+ */
 export function densityGridPoints(range: number, size: number): Tensor {
   const xs = linspace(-range, range, size).data;
   const data = new Float32Array(2 * size * size);
@@ -76,7 +85,15 @@ export function densityGridPoints(range: number, size: number): Tensor {
   return new Tensor(data, [size * size, 2]);
 }
 
-/** exp(log-density) on the grid of `densityGridPoints`, scaled so the largest value is 1: an image [1, 1, size, size]. */
+/**
+ * exp(log-density) on the grid of `densityGridPoints`, scaled so that the
+ * largest value is 1 (all -infinity gives a black image).
+ *
+ * Shapes: size^2 log-densities -> an image [1, 1, size, size].
+ *
+ * @example
+ * densityImage(cnfLogDensityGrid(cnf, 4, 100), 100);   // [1, 1, 100, 100]
+ */
 export function densityImage(logDensity: ArrayLike<number>, size: number): Tensor {
   let max = -Infinity;
   for (let i = 0; i < logDensity.length; i++) if (logDensity[i] > max) max = logDensity[i];
@@ -85,7 +102,16 @@ export function densityImage(logDensity: ArrayLike<number>, size: number): Tenso
   return new Tensor(img, [1, 1, size, size]);
 }
 
-/** A normalized 2-D histogram of points [n, 2] on the grid of `densityGridPoints`: an image [1, 1, size, size]. */
+/**
+ * A 2-D histogram of points on the grid of `densityGridPoints`, scaled so
+ * that the fullest cell is 1 (points outside the square are dropped): the
+ * picture of a data set whose density is unknown.
+ *
+ * Shapes: x [n, 2] -> an image [1, 1, size, size].
+ *
+ * @example
+ * histogramImage(points, 4, 100);   // [1, 1, 100, 100]
+ */
 export function histogramImage(x: Tensor, range: number, size: number): Tensor {
   const counts = new Float32Array(size * size);
   const d = x.data;
@@ -101,8 +127,14 @@ export function histogramImage(x: Tensor, range: number, size: number): Tensor {
 }
 
 /**
- * A CNF's density on a grid over [-range, range]^2 (exact trace, no
- * recording), as log p per grid point, row-major from the top.
+ * A CNF's log-density at the points of `densityGridPoints(range, size)`,
+ * without recording, in chunks of 2,048 points (`rng` only for a model whose
+ * trace is Hutchinson's).
+ *
+ * Shapes: -> Float64Array of size^2, row-major from the top.
+ *
+ * @example
+ * const lp = cnfLogDensityGrid(cnf, 4.5, 100);   // 10,000 values
  */
 export function cnfLogDensityGrid(model: CNF, range: number, size: number, rng?: Generator): Float64Array {
   const pts = densityGridPoints(range, size);
@@ -119,7 +151,11 @@ export function cnfLogDensityGrid(model: CNF, range: number, size: number, rng?:
 
 /**
  * Writes images side by side (each [1, 1, size, size], values in [0, 1])
- * to a PNG, atomically: the target next to the learned density.
+ * to a PNG, atomically, upscaled by `scale`: the target next to the learned
+ * density.
+ *
+ * @example
+ * saveDensityPanels('density.png', [target, learned]);   // 612 x 308 pixels for size 100
  */
 export function saveDensityPanels(path: string, panels: readonly Tensor[], scale = 3): void {
   const size = panels[0].shape[2];
