@@ -6,12 +6,15 @@
 //   node --import tsx bench/cnf_toys.ts --write              # the BENCHMARKS.md section
 //   node --import tsx bench/cnf_toys.ts --toys two-moons --iters 50   # a smoke run
 //   node --import tsx bench/cnf_toys.ts --rows LOG --write   # the section from a run's stderr rows
+//   node --import tsx bench/cnf_toys.ts --memory --write     # memory of one gradient, direct vs adjoint
 //
 // Training: exact trace (forward-mode JVPs), dopri5 at --train-tol, Adam
 // with the learning rate decayed by cosine to 1/10, fresh draws each step.
 // Evaluation: exact trace, dopri5 at --eval-tol, --test fresh draws with a
 // seed different from training.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as L from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
@@ -21,6 +24,58 @@ const arg = (name: string, def: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : def;
 };
+// --memory: the memory one gradient of the NLL holds, by backpropagation
+// through fixed-step RK4 and by the adjoint, as the steps grow. Each
+// measurement runs in a fresh process with --expose-gc: the heap plus array
+// buffers after the forward solve, less before it (garbage collected both times).
+if (argv.includes('--memory-child')) {
+  const adjoint = arg('adjoint', '0') === '1';
+  const h = Number(arg('h', '0.05'));
+  const x = L.sampleToy2d('two-moons', 512, new L.Generator(0));
+  const cnf = new L.CNF({ ...L.defaultCnfConfig, solver: 'rk4', stepSize: h, adjoint }, new L.Generator(1));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('--memory-child needs node --expose-gc');
+  const used = () => {
+    gc();
+    const u = process.memoryUsage();
+    return u.heapUsed + u.arrayBuffers;
+  };
+  const before = used();
+  const t0 = performance.now();
+  const r = cnf.logProbWithStats(x);
+  const loss = L.neg(L.mean(r.logp));
+  const held = used() - before;
+  loss.backward();
+  console.log(JSON.stringify({ adjoint, h, steps: r.stats.accepted, nfe: r.stats.nfe, backwardNfe: r.backwardStats?.nfe ?? 0, mb: held / 1e6, seconds: (performance.now() - t0) / 1000 }));
+  process.exit(0);
+}
+if (argv.includes('--memory')) {
+  const self = fileURLToPath(import.meta.url);
+  const rows: { adjoint: boolean; h: number; steps: number; nfe: number; backwardNfe: number; mb: number; seconds: number }[] = [];
+  for (const adjoint of [false, true]) {
+    for (const h of [0.05, 0.025, 0.0125]) {
+      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--memory-child', '--adjoint', adjoint ? '1' : '0', '--h', String(h)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+      rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+      console.error(JSON.stringify(rows[rows.length - 1]));
+    }
+  }
+  const body = `Memory held between the forward solve and the backward pass for one gradient of the mean NLL of a CNF
+(64-64-64 tanh, exact trace, 512 two-moons points, float32, RK4 with fixed steps over T = 0.5): the heap plus array
+buffers after the forward solve less before it, each in a fresh process with garbage collection forced. Backend
+${L.getBackend()}. Command: \`node --import tsx bench/cnf_toys.ts --memory --write\`.
+
+| gradient | RK4 steps | evaluations of f (forward / backward) | memory held (MB) | seconds (forward + backward) |
+|---|---|---|---|---|
+${rows.map((r) => `| ${r.adjoint ? 'adjoint' : 'through the solver'} | ${r.steps} | ${r.nfe} / ${r.adjoint ? r.backwardNfe : '-'} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} |`).join('\n')}
+
+Backpropagation through the solver keeps every stage's graph (memory linear in the steps); the adjoint keeps only the
+states at the requested times and recomputes z backwards (Chen et al. 2018, Algorithm 1), so its memory does not grow
+with the steps (what remains is allocator noise), at the price of a second solve.`;
+  console.log(body);
+  if (argv.includes('--write')) writeBenchmarkSection('CNF gradients: memory through the solver and by the adjoint', body);
+  process.exit(0);
+}
 const toys = arg('toys', 'two-moons,eight-gaussians,rings,checkerboard').split(',');
 // Steps per toy, in the order of --toys (one number: the same for all). The
 // rings and the checkerboard have sharp edges that need more steps.
