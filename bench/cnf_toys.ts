@@ -171,7 +171,7 @@ ${table}
 
 The issue's target is a gap under 0.05 nats. FFJORD trains these for 10,000 steps; this run's budget is the steps above
 (${f(rows.reduce((a, r) => a + r.minutes, 0), 1)} minutes in all here), so the gaps are what that budget reaches. Whether more steps close
-the larger ones fully was not measured (no longer run, no PyTorch twin at this budget). The training NLL's last four 50-step
+the larger ones fully was not measured (no longer run). The training NLL's last four 50-step
 means: ${rows.map((r) => `${r.toy} ${r.curve.slice(-4).map((v) => f(v)).join(', ')}`).join('; ')}.${note ? `\n${note}` : ''}
 Density pictures (target left, learned right, exp(log p) scaled to its maximum over [-4.5, 4.5]^2) are written to
 \`${outDir}/<toy>.png\`; \`latent train cnf --data <toy>\` writes the same picture as density.png in its model directory.`;
