@@ -1,7 +1,7 @@
 // `latent train cnf`: an FFJORD-style continuous normalizing flow on a 2-D
 // toy density (fresh draws every epoch) or on points from a CSV/NPY file,
 // written to a model directory with density.png (target | learned).
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
@@ -147,6 +147,8 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
     if (saved.kind !== 'cnf') throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'cnf'`);
     const d = saved.data as { spec?: string } | undefined;
     if (d?.spec) o.data = d.spec;
+  } else if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new UserError(`--out ${out} is a file; expected a directory for the model`);
   } else if (existsSync(out) && readdirSync(out).length > 0) {
     throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
   }
@@ -166,7 +168,11 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
   const dataRng = new L.Generator(o.seed);
   const noiseRng = new L.Generator(o.seed + 3);
   const optimizer = new L.Adam(model.parameters(), { lr: o.lr });
-  mkdirSync(join(out, 'checkpoint'), { recursive: true });
+  try {
+    mkdirSync(join(out, 'checkpoint'), { recursive: true });
+  } catch (e) {
+    throw new UserError(`--out ${out}: cannot create the model directory (${(e as Error).message})`);
+  }
   let state: L.TrainerState | undefined;
   let metrics: string[] = [];
   if (saved) {
