@@ -23,7 +23,7 @@ const arg = (name: string, def: string) => {
 };
 const flag = (name: string) => argv.includes(`--${name}`);
 const epochs = arg('epochs', '20');
-const seeds = arg('seeds', '0,1').split(',');
+const seeds = arg('seeds', '0,1,2').split(',');
 const evalK = arg('eval-k', '1000');
 const layers = arg('layers', '4');
 const posteriors = arg('posteriors', 'gaussian,planar,iaf').split(',');
