@@ -8,7 +8,7 @@
 //   node --import tsx bench/flow_toys.ts --toys two-moons --steps 500   # a smoke run
 //
 // Options: --toys a,b --flow realnvp|glow --layers L --hidden 128,128 --steps S
-// --batch B --lr LR --seed S --test N --out DIR (PNGs; default runs/flow-toys).
+// --batch B --lr LR --seed S --test N --out DIR (PNGs; default runs/flow-toys) --note TEXT (added to the section).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../src/index.js';
@@ -80,15 +80,18 @@ function notes(): string {
     `Within 0.05 nats of -H(p): ${within.length ? within.join(', ') : 'none'}; furthest: ${worst?.toy} (${worst?.gap.toFixed(3)} nats).`,
     `Training times are wall-clock on a 2-vCPU machine shared with other jobs (${(total / 60).toFixed(0)} minutes in all).`,
     'Affine couplings bend the plane slowly: concentric rings need the flow to fold the Gaussian into',
-    'annuli, and 8 couplings smear them into a disc with faint rings (see the picture). Side trials on rings',
-    '(16 couplings, no batch norm, 12 Glow steps with LU mixing; 2,000-2,500 steps) did no better than -3.39.',
-    'The checkerboard is discontinuous (uniform on',
-    '8 squares, zero elsewhere): a smooth flow leaks mass over the edges and pays for it in log-likelihood.',
+    'annuli, and this stack smears them into a disc with faint rings (see the picture). The checkerboard is',
+    'discontinuous (uniform on 8 squares, zero elsewhere): a smooth flow leaks mass over the edges and pays',
+    'for it in log-likelihood.',
+    ...(arg('note', '') ? [arg('note', '')] : []),
   ].join('\n');
 }
 
 if (flag('write')) {
-  const cmd = `node --import tsx bench/flow_toys.ts --write${argv.filter((a) => a !== '--write').map((a) => ' ' + a).join('')}`;
+  // The command without --note TEXT (its text is the section's last paragraph).
+  const noteAt = argv.indexOf('--note');
+  const shown = argv.filter((a, i) => a !== '--write' && (noteAt < 0 || (i !== noteAt && i !== noteAt + 1)));
+  const cmd = `node --import tsx bench/flow_toys.ts --write${shown.map((a) => ' ' + a).join('')}${noteAt >= 0 ? ' --note TEXT' : ''}`;
   writeBenchmarkSection('Discrete flows on 2-D toy densities', `
 Command: \`${cmd}\` (${L.getBackend()} kernels). Density pictures (target | learned): ${rows.map((r) => `\`${join(out, `${r.toy}.png`)}\``).join(', ')}.
 

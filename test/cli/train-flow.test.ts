@@ -49,6 +49,12 @@ test('latent train flow on a CSV of images: Glow with dequantization, bits/dim a
   assert.ok(Number.isFinite(s.bits_per_dim) && s.bits_per_dim > 0 && s.bits_per_dim < 16, `bits/dim ${s.bits_per_dim}`);
   assert.ok(existsSync(join(out, 'samples.png')));
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model.logitLambda, 1e-6);
+  // --arch conv: the images keep their [1, 4, 4] shape, with checkerboard conv couplings.
+  const conv = join(root, 'tiny-conv');
+  const c = latent('train', 'flow', '--data', file, '--arch', 'conv', '--layers', '2', '--hidden', '8', '--epochs', '1', '--batch', '20', '--out', conv, '--json');
+  assert.equal(c.status, 0, c.stderr);
+  assert.ok(Number.isFinite(JSON.parse(c.stdout).bits_per_dim));
+  assert.deepEqual(JSON.parse(readFileSync(join(conv, 'config.json'), 'utf8')).model.eventShape, [1, 4, 4]);
 });
 
 test('latent train flow --flow maf: the autoregressive flow of src/flows on 2-D points from a CSV file', () => {
