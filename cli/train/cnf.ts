@@ -1,11 +1,12 @@
 // `latent train cnf`: an FFJORD-style continuous normalizing flow on a 2-D
 // toy density (fresh draws every epoch) or on points from a CSV/NPY file,
 // written to a model directory with density.png (target | learned).
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { UserError } from '../errors.js';
+import { checkOutDir, defaultRunDir } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 /** Draws per epoch from a toy density (there is no fixed training set: every epoch sees fresh points). */
@@ -134,7 +135,8 @@ function loadCnfData(o: CnfCliOptions): CnfData {
 export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string) => boolean): Record<string, unknown> {
   const o = options(raw, fromCli);
   const quiet = o.json;
-  const out = o.out ?? join('runs', `cnf-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out = o.out ?? defaultRunDir('cnf');
+  checkOutDir(out, { resume: o.resume, resumable: true });
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   let saved: L.ModelDirConfig | null = null;
   if (o.resume) {
@@ -147,10 +149,6 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
     if (saved.kind !== 'cnf') throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'cnf'`);
     const d = saved.data as { spec?: string } | undefined;
     if (d?.spec) o.data = d.spec;
-  } else if (existsSync(out) && !statSync(out).isDirectory()) {
-    throw new UserError(`--out ${out} is a file; expected a directory for the model`);
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
   }
   const data = loadCnfData(o);
   const config: L.CnfConfig = saved ? (saved.model as unknown as L.CnfConfig) : {

@@ -2,10 +2,11 @@
 // fitted by maximum likelihood to 2-D points (the toy densities or a file)
 // or to dequantized images, written to a model directory; the test
 // log-likelihood in nats (and bits/dim for images) at the end.
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import { UserError } from '../errors.js';
+import { checkOutDir, defaultRunDir } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface FlowTrainOptions {
@@ -129,7 +130,8 @@ function checkFinite(ds: L.Dataset): void {
 export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: string) => boolean): Record<string, unknown> {
   const o = opts as unknown as FlowTrainOptions;
   if (!(L.FLOW_KINDS as readonly string[]).includes(o.flow)) throw new UserError(`--flow must be one of ${L.FLOW_KINDS.join(', ')}, got '${o.flow}'`);
-  const out = o.out ?? join('runs', `flow-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out = o.out ?? defaultRunDir('flow');
+  checkOutDir(out, { resume: o.resume, resumable: true });
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
   let saved: L.ModelDirConfig | null = null;
@@ -142,8 +144,6 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
     if (saved.kind !== L.FLOW_KIND) throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'flow'`);
   } else if (o.resume) {
     say(quiet, `${out} has no checkpoint yet; starting from the beginning`);
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(`${out} already exists and is not empty; choose another --out, or pass --resume to continue it`);
   }
   // One generator for data order and dequantization noise, one for the split and the toy draws; the first is checkpointed.
   const dataRng = new L.Generator(o.seed);

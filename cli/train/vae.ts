@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset, ObjectiveSpec, VaeConfig } from '../../src/index.js';
 import { UserError } from '../errors.js';
-import { checkOutDir, checkTestShape } from '../outdir.js';
+import { checkOutDir, checkTestShape, defaultRunDir } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface VaeTrainOptions {
@@ -111,7 +111,7 @@ function loadData(o: VaeTrainOptions, kind: string, rng: L.Generator): { train: 
 
 /** Trains, checkpoints each epoch, evaluates and writes the run's files. Returns the summary printed with --json. */
 export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Record<string, unknown> {
-  const out = o.out ?? join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out = o.out ?? defaultRunDir(kind);
   const ckptFile = join(out, L.CHECKPOINT_FILE);
   const quiet = o.json;
   // A path through a file, or a non-empty folder without --resume, is refused before anything is read or written.
