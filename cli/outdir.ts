@@ -1,9 +1,9 @@
 // Checks shared by every `latent train` model: where the model directory
 // goes, and that held-out data fits the training data, before any file is
 // written, so that a refused run leaves nothing behind.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Dataset } from '../src/index.js';
+import { METRICS_FILE, type Dataset } from '../src/index.js';
 import { UserError } from './errors.js';
 
 /** The default model directory of a run: runs/<kind>-<UTC time>. */
@@ -38,4 +38,23 @@ export function checkTestShape(train: Dataset, test: Dataset | null | undefined,
   if (a !== b) {
     throw new UserError(`${testSpec ?? test.source}: held-out examples are ${b} but the training data ${train.source} has ${a}; pass --test-data with examples of the same shape`);
   }
+}
+
+/**
+ * The lines of DIR/metrics.jsonl up to and including `epoch`: what a resumed
+ * run keeps, so that epochs trained after the last checkpoint (and then
+ * lost) are not reported twice. A line that does not parse (a write cut
+ * short) is dropped with them.
+ */
+export function metricsUpTo(out: string, epoch: number): string[] {
+  const file = join(out, METRICS_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((line) => {
+    if (!line) return false;
+    try {
+      return (JSON.parse(line) as { epoch: number }).epoch <= epoch;
+    } catch {
+      return false;
+    }
+  });
 }

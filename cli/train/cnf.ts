@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { UserError } from '../errors.js';
-import { checkOutDir, defaultRunDir } from '../outdir.js';
+import { checkOutDir, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 /** Draws per epoch from a toy density (there is no fixed training set: every epoch sees fresh points). */
@@ -176,8 +176,7 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
   if (saved) {
     const r = L.loadCheckpoint(ckptFile, { model, optimizer, rngs: { data: dataRng, noise: noiseRng } });
     state = r.trainer;
-    const mfile = join(out, L.METRICS_FILE);
-    metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
+    metrics = metricsUpTo(out, state.epoch);
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
     L.writeModelConfig(out, {

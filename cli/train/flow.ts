@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import { UserError } from '../errors.js';
-import { checkOutDir, defaultRunDir } from '../outdir.js';
+import { checkOutDir, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface FlowTrainOptions {
@@ -165,8 +165,7 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   if (saved) {
     const r = L.loadCheckpoint(ckptFile, { model, optimizer, rngs: { data: dataRng } });
     state = r.trainer;
-    const mfile = join(out, L.METRICS_FILE);
-    metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
+    metrics = metricsUpTo(out, state.epoch);
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
     L.writeModelConfig(out, {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset } from '../../src/index.js';
 import { UserError } from '../errors.js';
-import { checkOutDir, checkTestShape, defaultRunDir } from '../outdir.js';
+import { checkOutDir, checkTestShape, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface M2TrainOptions {
@@ -130,8 +130,7 @@ export function trainM2Cli(o: M2TrainOptions, given: OptionGiven): Record<string
   let metrics: string[] = [];
   if (saved) {
     state = L.loadCheckpoint(ckptFile, { model: m2, optimizer, rngs }).trainer;
-    const mfile = join(out, L.METRICS_FILE);
-    metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
+    metrics = metricsUpTo(out, state.epoch);
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
     m2.vae.initOutputBias(L.mean(L.flattenImages(train), 0));

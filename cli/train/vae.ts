@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset, ObjectiveSpec, VaeConfig } from '../../src/index.js';
 import { UserError } from '../errors.js';
-import { checkOutDir, checkTestShape, defaultRunDir } from '../outdir.js';
+import { checkOutDir, checkTestShape, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
 export interface VaeTrainOptions {
@@ -189,9 +189,7 @@ export function trainVae(kind: 'vae' | 'iwae' | 'cvae', o: VaeTrainOptions): Rec
       throw new UserError((e as Error).message);
     }
     state = r.trainer;
-    const mfile = join(out, L.METRICS_FILE);
-    // Keep the metrics of the epochs the checkpoint covers.
-    metrics = existsSync(mfile) ? readFileSync(mfile, 'utf8').split('\n').filter((l) => l && JSON.parse(l).epoch <= state!.epoch) : [];
+    metrics = metricsUpTo(out, state.epoch);
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
     const trainX = L.flattenImages(trainSet);
