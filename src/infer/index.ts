@@ -8,7 +8,7 @@
  * Shapes are samples first: latent draws z [k, ...batch, ...event], log
  * densities and log weights [k, ...batch], bounds [...batch].
  */
-export { logmeanexp } from './logmeanexp.js';
+export { logmeanexp, streamingLogMeanExp } from './logmeanexp.js';
 export { modelLogJoint, modelLogLikelihood, type LatentModel, type LogJoint } from './model.js';
 export {
   importanceSampling, naiveMonteCarlo, weightDiagnostics,

@@ -28,3 +28,37 @@ export function logmeanexp(x: Tensor, axis = 0, keepDims = false): Tensor {
   if (n === 0) throw new Error(`logmeanexp: axis ${axis} of x ${formatShape(x.shape)} is empty (the mean of no values is undefined)`);
   return sub(logsumexp(x, a, keepDims), Math.log(n));
 }
+
+/**
+ * Per example, log(mean over k samples of exp(log w)), with the log-weights
+ * drawn in chunks: `draw(c)` returns c x b log-weights (sample-major, [c, b]
+ * flattened) and chunks of at most `chunk` samples are drawn until k. A
+ * running maximum and a rescaled sum per example stand in for the [k, b]
+ * matrix, so k = 5000 importance samples never need it. An example whose
+ * weights are all -Infinity gets -Infinity.
+ *
+ * @example
+ * const logpx = streamingLogMeanExp(b, 5000, 100, (c) => logImportanceWeights(model, x, rng, c).data);
+ */
+export function streamingLogMeanExp(b: number, k: number, chunk: number, draw: (c: number) => ArrayLike<number>): Float64Array {
+  const m = new Float64Array(b).fill(-Infinity);
+  const s = new Float64Array(b);
+  for (let done = 0; done < k; done += chunk) {
+    const c = Math.min(chunk, k - done);
+    const logw = draw(c);
+    for (let i = 0; i < c; i++) {
+      for (let j = 0; j < b; j++) {
+        const v = logw[i * b + j];
+        if (v > m[j]) {
+          s[j] = s[j] * Math.exp(m[j] - v) + 1;
+          m[j] = v;
+        } else if (v > -Infinity) {
+          s[j] += Math.exp(v - m[j]);
+        }
+      }
+    }
+  }
+  const out = new Float64Array(b);
+  for (let j = 0; j < b; j++) out[j] = m[j] === -Infinity ? -Infinity : m[j] + Math.log(s[j]) - Math.log(k);
+  return out;
+}

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as L from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { assertClose, fixture } from '../helpers.js';
+import { assertClose, fixture, lcg } from '../helpers.js';
 import { boundsByK, closedFormElbo, conjugateGaussian, gaussianProposal, identityGap, varianceRow, type VarianceRow } from '../../examples/infer/estimators.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -227,4 +227,26 @@ test('the example runs as a script and prints its tables (tiny flags)', () => {
   const bad = spawnSync(process.execPath, ['--import', 'tsx', script, '--n', '0'], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--n must be an integer >= 2, got 0/);
+});
+
+test('streamingLogMeanExp over chunks equals logmeanexp of the whole [k, b] matrix', () => {
+  // Log-weights spread over 60 nats (so the running maximum is rescaled
+  // often), one example with every weight -Infinity, chunks that do not
+  // divide k. Both compute in float64: agreement to 1e-12.
+  const k = 37, b = 4;
+  const rnd = lcg(5);
+  const w = new Float64Array(k * b);
+  for (let i = 0; i < k; i++) for (let j = 0; j < b; j++) w[i * b + j] = j === 3 ? -Infinity : 60 * rnd() - 30;
+  const ref = L.logmeanexp(new L.Tensor(w, [k, b]), 0).data;
+  for (const chunk of [1, 5, 37, 100]) {
+    let at = 0;
+    const got = L.streamingLogMeanExp(b, k, chunk, (c) => {
+      const part = w.subarray(at * b, (at + c) * b);
+      at += c;
+      return part;
+    });
+    assert.equal(at, k);
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - ref[j]) < 1e-12, `chunk ${chunk}, example ${j}: ${got[j]} vs ${ref[j]}`);
+    assert.equal(got[3], -Infinity);
+  }
 });

@@ -5,6 +5,7 @@ import { Normal, klDivergence } from '../../distributions/index.js';
 import type { Generator } from '../../random/generator.js';
 import type { VAE } from './vae.js';
 import { logImportanceWeights, type Batch } from './objectives.js';
+import { streamingLogMeanExp } from '../../infer/logmeanexp.js';
 
 export interface VaeEvaluation {
   /** Examples evaluated. */
@@ -48,26 +49,7 @@ export interface EvaluateOptions {
 function iwBound(model: VAE, batch: Batch, rng: Generator, k: number, rowsPerPass: number): Float64Array {
   const b = batch.x.shape[0];
   const chunk = Math.max(1, Math.min(k, Math.floor(rowsPerPass / b)));
-  const m = new Float64Array(b).fill(-Infinity);
-  const s = new Float64Array(b);
-  for (let done = 0; done < k; done += chunk) {
-    const c = Math.min(chunk, k - done);
-    const logw = logImportanceWeights(model, batch, rng, c).data; // [c, b]
-    for (let i = 0; i < c; i++) {
-      for (let j = 0; j < b; j++) {
-        const v = logw[i * b + j];
-        if (v > m[j]) {
-          s[j] = s[j] * Math.exp(m[j] - v) + 1;
-          m[j] = v;
-        } else if (v > -Infinity) {
-          s[j] += Math.exp(v - m[j]);
-        }
-      }
-    }
-  }
-  const out = new Float64Array(b);
-  for (let j = 0; j < b; j++) out[j] = m[j] === -Infinity ? -Infinity : m[j] + Math.log(s[j]) - Math.log(k);
-  return out;
+  return streamingLogMeanExp(b, k, chunk, (c) => logImportanceWeights(model, batch, rng, c).data);
 }
 
 /**

@@ -5,6 +5,7 @@ import { noGrad } from '../../autograd/mode.js';
 import { Module, Linear, mlp, type ActivationName, type Sequential } from '../../nn/index.js';
 import { Bernoulli, Independent, Normal, klDivergence, type Distribution } from '../../distributions/index.js';
 import type { Generator } from '../../random/generator.js';
+import { streamingLogMeanExp } from '../../infer/logmeanexp.js';
 
 /** How many of the four quadrants are given (the rest are to be predicted). */
 export type GivenQuadrants = 1 | 2 | 3;
@@ -358,24 +359,7 @@ export function quadrantLogLikelihood(model: QuadrantNet | QuadrantCVAE, x: Tens
         continue;
       }
       const chunk = Math.max(1, Math.min(o.k, Math.floor(rows / b)));
-      const m = new Float64Array(b).fill(-Infinity);
-      const s = new Float64Array(b);
-      for (let done = 0; done < o.k; done += chunk) {
-        const c = Math.min(chunk, o.k - done);
-        const logw = model.logImportanceWeights(xb, o.rng, c).data;
-        for (let i = 0; i < c; i++) {
-          for (let j = 0; j < b; j++) {
-            const v = logw[i * b + j];
-            if (v > m[j]) {
-              s[j] = s[j] * Math.exp(m[j] - v) + 1;
-              m[j] = v;
-            } else if (v > -Infinity) {
-              s[j] += Math.exp(v - m[j]);
-            }
-          }
-        }
-      }
-      for (let j = 0; j < b; j++) out[start + j] = m[j] === -Infinity ? -Infinity : m[j] + Math.log(s[j]) - Math.log(o.k);
+      out.set(streamingLogMeanExp(b, o.k, chunk, (c) => model.logImportanceWeights(xb, o.rng, c).data), start);
     }
   });
   return out;
