@@ -1,6 +1,6 @@
 // `latent train gmm|ppca`: shallow latent-variable models fitted in closed
 // form or by EM, written to a model directory like the VAEs'.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset, Tensor } from '../../src/index.js';

@@ -1,7 +1,7 @@
 // `latent train cnf`: an FFJORD-style continuous normalizing flow on a 2-D
 // toy density (fresh draws every epoch) or on points from a CSV/NPY file,
 // written to a model directory with density.png (target | learned).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';

@@ -2,7 +2,7 @@
 // fitted by maximum likelihood to 2-D points (the toy densities or a file)
 // or to dequantized images, written to a model directory; the test
 // log-likelihood in nats (and bits/dim for images) at the end.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import { UserError } from '../errors.js';

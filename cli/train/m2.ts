@@ -2,36 +2,24 @@
 // N labeled examples (the same number per class) and the rest of the
 // training set unlabeled, against the same classifier trained on the N
 // labels alone; both scored by test accuracy.
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset } from '../../src/index.js';
 import { UserError } from '../errors.js';
 import { checkOutDir, checkTestShape, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
+import type { VaeTrainOptions } from './vae.js';
 
-export interface M2TrainOptions {
-  data: string;
-  labels?: string;
-  testData?: string;
-  binarize: 'dynamic' | 'static' | 'none';
-  epochs: number;
-  batch: number;
-  lr: number;
-  seed: number;
-  latent: number;
-  hidden: number[];
-  activation: 'relu' | 'tanh' | 'softplus';
+/** The shared `latent train` options M2 reads, plus its own. */
+export type M2TrainOptions = Pick<VaeTrainOptions,
+  'data' | 'labels' | 'testData' | 'binarize' | 'epochs' | 'batch' | 'lr' | 'seed' | 'latent' | 'hidden' | 'activation' |
+  'clip' | 'out' | 'resume' | 'json' | 'progress'> & {
   labeled?: number;
   alpha?: number;
   classifierHidden?: number[];
   labeledBatch?: number;
-  clip?: number;
-  out?: string;
-  resume: boolean;
-  json: boolean;
-  progress: boolean;
-}
+};
 
 /** Which options the user gave (commander's 'cli' source), so M2's own defaults can apply to the rest. */
 export type OptionGiven = (name: string) => boolean;

@@ -1,6 +1,6 @@
 // `latent train vae|iwae|cvae`: a VAE-family model on images, written to a
 // model directory, evaluated in nats on the held-out set.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset, ObjectiveSpec, VaeConfig } from '../../src/index.js';
