@@ -20,15 +20,6 @@
 #include "kernels.h"
 #include "vmath.h"
 
-#if defined(LATENT_NO_CLONES)
-#define LATENT_CLONES
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LATENT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LATENT_CLONES
-#endif
-#define LATENT_INLINE inline __attribute__((always_inline))
-
 namespace latent {
 
 namespace {

@@ -8,15 +8,6 @@
 
 #include "kernels.h"
 
-#if defined(LATENT_NO_CLONES)
-#define LATENT_INDEX_CLONES
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LATENT_INDEX_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LATENT_INDEX_CLONES
-#endif
-#define LATENT_INDEX_INLINE inline __attribute__((always_inline))
-
 namespace latent {
 
 namespace {
@@ -71,7 +62,7 @@ int64_t imageBlock(const ConvGeometry& g, int64_t paddedPlane, int64_t elementSi
  * writes the plane back.
  */
 template <class T, class Load, class Tap, class Store>
-LATENT_INDEX_INLINE void walkPlanes(const ConvGeometry& g, T* scratch, int64_t paddedPlane, int64_t block, Load load, Tap tap,
+LATENT_INLINE void walkPlanes(const ConvGeometry& g, T* scratch, int64_t paddedPlane, int64_t block, Load load, Tap tap,
                                     Store store) {
   const int64_t kk = g.kernelH * g.kernelW;
   for (int64_t n0 = 0; n0 < g.batch; n0 += block) {
@@ -87,7 +78,7 @@ LATENT_INDEX_INLINE void walkPlanes(const ConvGeometry& g, T* scratch, int64_t p
 }
 
 template <class T>
-LATENT_INDEX_INLINE void im2colLoop(const T* x, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* cols) {
+LATENT_INLINE void im2colLoop(const T* x, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* cols) {
   const int64_t H = g.height, W = g.width, PW = W + 2 * g.padW, PH = H + 2 * g.padH, L = g.outH * g.outW;
   int64_t rowStride, batchStride;
   colsStrides(g, rowStride, batchStride);
@@ -112,7 +103,7 @@ LATENT_INDEX_INLINE void im2colLoop(const T* x, const ConvGeometry& g, const int
 }
 
 template <class T>
-LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* x, bool overwrite) {
+LATENT_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const int32_t* __restrict taps, T* scratch, T* x, bool overwrite) {
   const int64_t H = g.height, W = g.width, PW = W + 2 * g.padW, PH = H + 2 * g.padH, L = g.outH * g.outW;
   int64_t rowStride, batchStride;
   colsStrides(g, rowStride, batchStride);
@@ -137,10 +128,10 @@ LATENT_INDEX_INLINE void col2imLoop(const T* cols, const ConvGeometry& g, const 
              });
 }
 
-LATENT_INDEX_CLONES void im2colF32(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colLoop(x, g, taps, s, cols); }
-LATENT_INDEX_CLONES void im2colF64(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colLoop(x, g, taps, s, cols); }
-LATENT_INDEX_CLONES void col2imF32(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
-LATENT_INDEX_CLONES void col2imF64(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
+LATENT_CLONES void im2colF32(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colLoop(x, g, taps, s, cols); }
+LATENT_CLONES void im2colF64(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colLoop(x, g, taps, s, cols); }
+LATENT_CLONES void col2imF32(const float* cols, const ConvGeometry& g, const int32_t* taps, float* s, float* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
+LATENT_CLONES void col2imF64(const double* cols, const ConvGeometry& g, const int32_t* taps, double* s, double* x, bool o) { col2imLoop(cols, g, taps, s, x, o); }
 
 void im2colTyped(const float* x, const ConvGeometry& g, const int32_t* taps, float* s, float* cols) { im2colF32(x, g, taps, s, cols); }
 void im2colTyped(const double* x, const ConvGeometry& g, const int32_t* taps, double* s, double* cols) { im2colF64(x, g, taps, s, cols); }

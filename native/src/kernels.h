@@ -6,6 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 
+// Hot loops are compiled three times (AVX-512, AVX2, baseline x86-64) and
+// the loader picks one for the CPU at run time; LATENT_NO_CLONES turns that off.
+#if defined(LATENT_NO_CLONES)
+#define LATENT_CLONES
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LATENT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LATENT_CLONES
+#endif
+#define LATENT_INLINE inline __attribute__((always_inline))
+
 namespace latent {
 
 // ---- instruction set ----------------------------------------------------

@@ -11,21 +11,13 @@
 
 #include "kernels.h"
 
-#if defined(LATENT_NO_CLONES)
-#define LATENT_RANDOM_CLONES
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LATENT_RANDOM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LATENT_RANDOM_CLONES
-#endif
-
 namespace latent {
 
 namespace {
 
 constexpr uint32_t kM0 = 0xd2511f53u, kM1 = 0xcd9e8d57u, kW0 = 0x9e3779b9u, kW1 = 0xbb67ae85u;
 
-LATENT_RANDOM_CLONES void philoxBlocks(uint32_t key0, uint32_t key1, uint64_t firstBlock, uint32_t* out, uint64_t blocks) {
+LATENT_CLONES void philoxBlocks(uint32_t key0, uint32_t key1, uint64_t firstBlock, uint32_t* out, uint64_t blocks) {
   for (uint64_t b = 0; b < blocks; b++) {
     const uint64_t index = firstBlock + b;
     uint32_t x0 = static_cast<uint32_t>(index), x1 = static_cast<uint32_t>(index >> 32), x2 = 0, x3 = 0;
@@ -110,7 +102,7 @@ inline void boxMullerPair(const uint32_t* w, double& zc, double& zs) {
   zs = r * (flipY ? -y : y);
 }
 
-LATENT_RANDOM_CLONES void boxMullerPairs(const uint32_t* words, float* out, uint64_t n) {
+LATENT_CLONES void boxMullerPairs(const uint32_t* words, float* out, uint64_t n) {
   const uint64_t pairs = n / 2;
   for (uint64_t i = 0; i < pairs; i++) {
     double zc, zs;
