@@ -34,7 +34,7 @@ const TOY_TEST = 20_000;
 /** MAF's logit preprocessing constant for MNIST (Papamakarios et al. 2017). */
 const LOGIT_LAMBDA = 1e-6;
 
-interface FlowData {
+export interface FlowData {
   kind: 'points' | 'images';
   train: L.Dataset;
   test: L.Dataset;
@@ -56,7 +56,7 @@ function pointsDataset(x: L.Tensor, source: string): L.Dataset {
 }
 
 /** The dataset --data names: a toy density, a named image set, or a file of 2-D points or images. */
-function loadFlowData(o: FlowTrainOptions, splitRng: L.Generator): FlowData {
+export function loadFlowData(o: Pick<FlowTrainOptions, 'data' | 'testData'>, splitRng: L.Generator): FlowData {
   const spec = o.data.trim();
   if ((L.TOY2D_NAMES as readonly string[]).includes(spec)) {
     if (o.testData) throw new UserError(`--test-data does not apply to the toy density ${spec}: fresh test points are drawn`);
@@ -114,7 +114,7 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
 }
 
 /** Data batches as the model sees them: points as they are; images dequantized ((k + u) / 256), shaped to the event. */
-function prepare(x: L.Tensor, data: FlowData, eventShape: number[], rng: L.Generator): L.Tensor {
+export function prepare(x: L.Tensor, data: FlowData, eventShape: number[], rng: L.Generator): L.Tensor {
   if (data.kind === 'points') return x;
   return L.reshape(L.dequantize(x, rng), [x.shape[0], ...eventShape]);
 }
