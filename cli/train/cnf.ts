@@ -75,7 +75,7 @@ function options(raw: Record<string, unknown>, fromCli: (name: string) => boolea
   return o;
 }
 
-interface CnfData {
+export interface CnfData {
   /** Training points per epoch: fresh toy draws, or the file's training rows (shuffled). */
   epochPoints(epoch: number, rng: L.Generator): Tensor;
   test: Tensor;
@@ -92,7 +92,8 @@ function checkPoints(x: Tensor, what: string): Tensor {
   return x;
 }
 
-function loadPoints(spec: string, test: boolean): Tensor {
+/** Points [N, D] from a CSV/NPY file (a test file: the whole of it; else its training rows), as UserErrors naming it. */
+export function loadPoints(spec: string, test: boolean): Tensor {
   try {
     const d = test ? L.loadTestDataset(spec, { kind: 'any' }) : L.loadDataset(spec, { kind: 'any' }).train;
     return checkPoints(L.reshape(d.images, [d.length, -1]).cast('float32'), spec);
@@ -102,7 +103,11 @@ function loadPoints(spec: string, test: boolean): Tensor {
   }
 }
 
-function loadCnfData(o: CnfCliOptions): CnfData {
+/**
+ * The training and test points of a run with these options (also what
+ * `latent eval` scores by default: the same seeded toy draws or held-out rows).
+ */
+export function loadCnfData(o: Pick<CnfCliOptions, 'data' | 'testData' | 'seed'>): CnfData {
   if ((L.TOY2D_NAMES as readonly string[]).includes(o.data)) {
     const test = o.testData ? loadPoints(o.testData, true) : L.sampleToy2d(o.data, TOY_TEST, new L.Generator(o.seed + 1000));
     if (test.shape[1] !== 2) throw new UserError(`--test-data ${o.testData}: points have ${test.shape[1]} coordinates; ${o.data} is 2-D`);
@@ -146,16 +151,21 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    if (saved.kind !== 'cnf') throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'cnf'`);
+    if (saved.kind !== L.CNF_KIND) throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'cnf'`);
     const d = saved.data as { spec?: string } | undefined;
     if (d?.spec) o.data = d.spec;
   }
   const data = loadCnfData(o);
-  const config: L.CnfConfig = saved ? (saved.model as unknown as L.CnfConfig) : {
+  let config: L.CnfConfig;
+  try {
+    config = saved ? L.cnfConfigOf(saved, out) : {
     dim: data.dim, hidden: o.hidden, activation: o.activation as L.CnfActivation, t1: o.t1,
     solver: o.solver as L.OdeMethod, rtol: o.rtol, atol: o.atol, stepSize: o.stepSize,
-    trace: o.trace as L.TraceMethod, noise: o.noise as L.HutchinsonNoise, adjoint: o.adjoint,
-  };
+      trace: o.trace as L.TraceMethod, noise: o.noise as L.HutchinsonNoise, adjoint: o.adjoint,
+    };
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
   if (config.dim !== data.dim) throw new UserError(`${o.data}: points have ${data.dim} coordinates but the model in ${out} expects ${config.dim}`);
   let model: L.CNF;
   try {
@@ -180,7 +190,7 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
     say(quiet, `resuming ${out} at epoch ${state.epoch} (step ${state.step})`);
   } else {
     L.writeModelConfig(out, {
-      format: 'latent-model', version: 1, kind: 'cnf', model: config as unknown as Record<string, unknown>,
+      format: 'latent-model', version: 1, kind: L.CNF_KIND, model: config as unknown as Record<string, unknown>,
       data: { spec: o.data, testData: o.testData ?? null, dim: data.dim, trainPerEpoch: data.trainSize, test: data.test.shape[0] },
       training: { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, clip: o.clip ?? null, backend: L.getBackend() },
     });
@@ -213,10 +223,9 @@ export function trainCnfCli(raw: Record<string, unknown>, fromCli: (name: string
     },
   });
   void epochNfe;
-  L.saveModelWeights(out, model, 'cnf');
+  L.saveModelWeights(out, model, L.CNF_KIND);
   // Evaluate with the exact trace (Hutchinson's estimate is unbiased only on average) and the training tolerance.
-  const evalModel = new L.CNF({ ...config, trace: 'exact', adjoint: false }, new L.Generator(0));
-  evalModel.loadStateDict(model.stateDict());
+  const evalModel = L.cnfForEvaluation(model);
   const ev = L.evaluateCnf(evalModel, data.test, { batch: 1000 });
   const summary: Record<string, unknown> = {
     out, kind: 'cnf', data: o.data, epochs: o.epochs, steps: batchesPerEpoch * o.epochs,

@@ -3,3 +3,4 @@ export { CNF, CnfDynamics, TimeLinear, defaultCnfConfig, validateCnfConfig, type
 export {
   cnfLoss, evaluateCnf, densityGridPoints, densityImage, histogramImage, cnfLogDensityGrid, saveDensityPanels, type CnfEvaluation,
 } from './evaluate.js';
+export { loadCnfDir, cnfConfigOf, cnfForEvaluation, CNF_KIND } from './modeldir.js';
