@@ -32,12 +32,13 @@ export interface AffineCouplingOptions {
   dtype?: DType;
 }
 
-function buildMask(ev: Event, spec: CouplingMask, invert: boolean, dtype: DType): Tensor {
+/** The 0/1 mask tensor [...event] of a coupling layer (errors name `where`, the layer). */
+export function buildCouplingMask(ev: Event, spec: CouplingMask, invert: boolean, dtype: DType, where = 'AffineCoupling'): Tensor {
   const size = ev.shape.reduce((a, b) => a * b, 1);
   const m = new Array<number>(size).fill(0);
   if (Array.isArray(spec)) {
     if (spec.length !== size || spec.some((v) => v !== 0 && v !== 1)) {
-      throw new Error(`AffineCoupling: an explicit mask must hold ${size} values, each 0 or 1 (row-major over the event [${ev.shape.join(', ')}])`);
+      throw new Error(`${where}: an explicit mask must hold ${size} values, each 0 or 1 (row-major over the event [${ev.shape.join(', ')}])`);
     }
     spec.forEach((v, i) => (m[i] = v));
   } else if (ev.dim === 1 && (spec === 'alternate' || spec === 'half')) {
@@ -52,12 +53,12 @@ function buildMask(ev: Event, spec: CouplingMask, invert: boolean, dtype: DType)
     }
   } else {
     const allowed = ev.dim === 1 ? "'alternate' or 'half'" : "'checkerboard' or 'channel'";
-    throw new Error(`AffineCoupling: mask '${String(spec)}' does not apply to the event [${ev.shape.join(', ')}]; expected ${allowed} or an explicit 0/1 array`);
+    throw new Error(`${where}: mask '${String(spec)}' does not apply to the event [${ev.shape.join(', ')}]; expected ${allowed} or an explicit 0/1 array`);
   }
   const mask = invert ? m.map((v) => 1 - v) : m;
   const kept = mask.reduce((a, b) => a + b, 0);
   if (kept === 0 || kept === size) {
-    throw new Error(`AffineCoupling: the mask keeps ${kept} of ${size} coordinates; it must keep some and transform the others (a ${ev.dim === 3 ? 'channel mask needs C >= 2' : 'coupling needs D >= 2'})`);
+    throw new Error(`${where}: the mask keeps ${kept} of ${size} coordinates; it must keep some and transform the others (a ${ev.dim === 3 ? 'channel mask needs C >= 2' : 'coupling needs D >= 2'})`);
   }
   return tensor(mask, { dtype }).reshape(ev.shape);
 }
@@ -105,7 +106,7 @@ export class AffineCoupling extends Bijector {
     this.#ev = ev;
     this.eventDim = ev.dim;
     this.scale = ones(ev.paramShape, { dtype, requiresGrad: true });
-    this.#mask = buildMask(ev, options.mask ?? (ev.dim === 1 ? 'alternate' : 'checkerboard'), options.invertMask ?? false, dtype);
+    this.#mask = buildCouplingMask(ev, options.mask ?? (ev.dim === 1 ? 'alternate' : 'checkerboard'), options.invertMask ?? false, dtype);
     this.registerBuffer('mask', this.#mask);
     let last: Linear | Conv2d;
     if (ev.dim === 1) {
