@@ -7,7 +7,7 @@
 //   node --import tsx bench/flow_toys.ts --write                  # the BENCHMARKS.md figures and PNGs
 //   node --import tsx bench/flow_toys.ts --toys two-moons --steps 500   # a smoke run
 //
-// Options: --toys a,b --flow realnvp|glow --layers L --hidden 128,128 --steps S
+// Options: --toys a,b --flow realnvp|glow|spline --bins K --tail-bound B (spline) --layers L --hidden 128,128 --steps S
 // --batch B --lr LR --seed S --test N --out DIR (PNGs; default runs/flow-toys) --note TEXT (added to the section).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ const steps = Number(arg('steps', '6000'));
 const batch = Number(arg('batch', '512'));
 const lr = Number(arg('lr', '2e-3'));
 const seed = Number(arg('seed', '0'));
+const bins = Number(arg('bins', '8'));
+const tailBound = Number(arg('tail-bound', '5'));
 const nTest = Number(arg('test', '50000'));
 const out = arg('out', join('runs', 'flow-toys'));
 mkdirSync(out, { recursive: true });
@@ -35,7 +37,7 @@ mkdirSync(out, { recursive: true });
 interface Row { toy: string; entropy: number; entropySe: number; ll: number; llSe: number; gap: number; seconds: number; params: number }
 const rows: Row[] = [];
 for (const toy of toys) {
-  const model = new L.FlowModel({ eventShape: [2], flow, layers, hidden, activation: 'relu' }, new L.Generator(seed));
+  const model = new L.FlowModel({ eventShape: [2], flow, layers, hidden, activation: 'relu', ...(flow === 'spline' ? { bins, tailBound } : {}) }, new L.Generator(seed));
   const opt = new L.Adam(model.parameters(), { lr });
   // Cosine decay to 1% of the rate over the run (per step).
   const sched = new L.CosineAnnealingLR(opt, { tMax: steps, etaMin: lr / 100 });

@@ -54,8 +54,10 @@ export function trainCommand(): Command {
     .addOption(new Option('--init <method>', 'gmm: initialization').choices(['kmeans', 'k-means++', 'random', 'random_from_data']).default('kmeans'))
     .option('--bayesian', 'gmm: variational Bayes with a Dirichlet-process prior (unused components fade)', false)
     .option('--pca <dims>', "gmm: project on this many principal axes first ('auto': 50 for full covariances of > 100 features, 0: off)", 'auto')
-    .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between), glow (ActNorm, LU 1x1 mixing, coupling) or maf (MADE layers, batch norm between); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
-    .option('--layers <n>', 'flow: coupling layers (realnvp) or steps (glow)', positiveInt('--layers'), 8)
+    .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between), glow (ActNorm, LU 1x1 mixing, coupling), maf (MADE layers, batch norm between) or spline (rational-quadratic spline couplings); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
+    .option('--layers <n>', 'flow: coupling layers (realnvp, spline) or steps (glow)', positiveInt('--layers'), 8)
+    .option('--bins <k>', 'flow spline: bins of each spline (default 8)', positiveInt('--bins'))
+    .option('--tail-bound <b>', 'flow spline: the splines cover [-b, b], the identity outside (default 5 for points, 15 for logit pixels)', positiveNumber('--tail-bound'))
     .option('--solver <name>', 'cnf: ODE solver, dopri5 (adaptive), rk4 or euler (fixed steps of --step-size)', oneOf('--solver', ['dopri5', 'rk4', 'euler']))
     .option('--rtol <r>', 'cnf: dopri5 relative tolerance (default 1e-3)', positiveNumber('--rtol'))
     .option('--atol <a>', 'cnf: dopri5 absolute tolerance (default 1e-3)', positiveNumber('--atol'))
@@ -83,6 +85,7 @@ Examples:
   latent train flow --data two-moons --epochs 20    # RealNVP on a toy density: test log-likelihood vs -H(p), density.png
   latent train flow --data mnist --layers 6 --hidden 256,256   # dequantized digits: bits/dim, samples.png
   latent train flow --data points.csv --flow glow   # any 2-D points (CSV/NPY): data histogram | learned density
+  latent train flow --data rings --flow spline --bins 16   # rational-quadratic spline couplings
   latent train cnf --data two-moons --epochs 10  # FFJORD-style CNF: test log-likelihood vs -H(p), density.png
   latent train cnf --data points.csv --trace hutchinson --adjoint --solver dopri5 --rtol 1e-5 --atol 1e-5`)
     .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {

@@ -1,4 +1,4 @@
-// `latent train flow`: a discrete normalizing flow (RealNVP- or Glow-style)
+// `latent train flow`: a discrete normalizing flow (RealNVP-, Glow-, MAF- or spline-style)
 // fitted by maximum likelihood to 2-D points (the toy densities or a file)
 // or to dequantized images, written to a model directory; the test
 // log-likelihood in nats (and bits/dim for images) at the end.
@@ -17,6 +17,8 @@ export interface FlowTrainOptions {
   hidden: number[];
   activation: string;
   arch: 'mlp' | 'conv';
+  bins?: number;
+  tailBound?: number;
   epochs: number;
   batch: number;
   lr: number;
@@ -103,13 +105,17 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
     throw new UserError(`--flow must be one of ${L.FLOW_KINDS.join(', ')}, got '${o.flow}'`);
   }
   if (o.activation !== 'relu' && o.activation !== 'tanh') throw new UserError(`--activation: flows take relu or tanh, got '${o.activation}'`);
-  if (o.flow === 'maf' && data.kind === 'images' && o.arch === 'conv') throw new UserError('--flow maf works on flat vectors; drop --arch conv (or use --flow realnvp|glow with it)');
+  if ((o.flow === 'maf' || o.flow === 'spline') && data.kind === 'images' && o.arch === 'conv') throw new UserError(`--flow ${o.flow} works on flat vectors; drop --arch conv (or use --flow realnvp|glow with it)`);
+  if (o.flow !== 'spline' && (o.bins !== undefined || o.tailBound !== undefined)) throw new UserError(`--bins and --tail-bound apply to --flow spline, not ${o.flow}`);
+  if (o.bins !== undefined && o.bins < 2) throw new UserError(`--bins must be at least 2, got ${o.bins}`);
   const img = data.train.image;
   const eventShape = data.kind === 'points' ? [2] : o.arch === 'conv' ? [img!.channels, img!.height, img!.width] : [img!.channels * img!.height * img!.width];
   const hidden = fromCli('hidden') ? o.hidden : data.kind === 'points' ? [64, 64] : o.arch === 'conv' ? [32, 32] : [256, 256];
   return {
     eventShape, flow: o.flow as L.FlowKind, layers: o.layers, hidden, activation: o.activation,
     ...(data.kind === 'images' ? { logitLambda: LOGIT_LAMBDA } : {}),
+    // logit(1e-6) is about -13.8: the logit pixels need a wider interval than the toys (within about [-4, 4]).
+    ...(o.flow === 'spline' ? { bins: o.bins ?? 8, tailBound: o.tailBound ?? (data.kind === 'images' ? 15 : 5) } : {}),
   };
 }
 

@@ -71,10 +71,25 @@ test('latent train flow --flow maf: the autoregressive flow of src/flows on 2-D 
   assert.ok(existsSync(join(out, 'density.png')));
 });
 
+test('latent train flow --flow spline: rational-quadratic spline couplings on the rings, saved and reloaded with their bins and bound', () => {
+  const out = join(root, 'spline');
+  const r = latent('train', 'flow', '--data', 'rings', '--flow', 'spline', '--layers', '2', '--bins', '4', '--tail-bound', '4', '--hidden', '16', '--epochs', '1', '--batch', '1000', '--out', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.flow, 'spline');
+  assert.ok(Number.isFinite(s.test_loglik) && s.kl_gap > -0.05, `test log-likelihood ${s.test_loglik}, gap ${s.kl_gap}`);
+  const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model;
+  assert.equal(saved.bins, 4);
+  assert.equal(saved.tailBound, 4);
+  const { model } = loadFlowDir(out);
+  assert.equal(model.config.bins, 4);
+  assert.ok(existsSync(join(out, 'density.png')));
+});
+
 test('latent train flow rejects bad input with exit 1 and writes nothing', () => {
   const bad = latent('train', 'flow', '--data', 'two-moons', '--flow', 'nice', '--out', join(root, 'bad1'));
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /--flow must be one of realnvp, glow, maf, got 'nice'/);
+  assert.match(bad.stderr, /--flow must be one of realnvp, glow, maf, spline, got 'nice'/);
   const three = join(root, 'three.csv');
   writeFileSync(three, '1.5,2,3\n-0.5,1,7\n0.25,3,3\n');
   const r = latent('train', 'flow', '--data', three, '--out', join(root, 'bad2'));
@@ -85,5 +100,11 @@ test('latent train flow rejects bad input with exit 1 and writes nothing', () =>
   const n = latent('train', 'flow', '--data', nan, '--out', join(root, 'bad3'));
   assert.equal(n.status, 1, n.stderr);
   assert.match(n.stderr, /nan\.csv/);
-  for (const d of ['bad1', 'bad2', 'bad3']) assert.ok(!existsSync(join(root, d)), `${d} was created`);
+  const bins = latent('train', 'flow', '--data', 'two-moons', '--bins', '4', '--out', join(root, 'bad4'));
+  assert.equal(bins.status, 1);
+  assert.match(bins.stderr, /--bins and --tail-bound apply to --flow spline, not realnvp/);
+  const one = latent('train', 'flow', '--data', 'two-moons', '--flow', 'spline', '--bins', '1', '--out', join(root, 'bad5'));
+  assert.equal(one.status, 1);
+  assert.match(one.stderr, /--bins must be at least 2, got 1/);
+  for (const d of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) assert.ok(!existsSync(join(root, d)), `${d} was created`);
 });

@@ -71,7 +71,7 @@ test('a 2-D flow integrates to 1 on a grid, and samples come from it', () => {
 test('a model directory round-trips the config, the weights, ActNorm initialization and batch-norm running averages', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latent-flow-'));
   const c: FlowConfig = { eventShape: [2], flow: 'realnvp', layers: 3, hidden: [8], activation: 'relu', batchNorm: true };
-  for (const cfg of [c, { ...c, flow: 'glow' as const }]) {
+  for (const cfg of [c, { ...c, flow: 'glow' as const }, { ...c, flow: 'spline' as const, bins: 5, tailBound: 4 }]) {
     const model = new FlowModel(cfg, new Generator(10));
     model.logProb(sampleToy2d('rings', 256, new Generator(11)));
     perturb(model, 12, 0.1);
@@ -92,6 +92,9 @@ test('a model directory round-trips the config, the weights, ActNorm initializat
   assert.throws(() => validateFlowConfig({ ...c, flow: 'nice' as never }), /flow must be one of realnvp, glow, maf/);
   assert.throws(() => validateFlowConfig({ ...c, flow: 'maf', eventShape: [1, 4, 4] }), /a maf flow works on vectors/);
   assert.throws(() => validateFlowConfig({ ...c, eventShape: [1] }), /at least 2 dimensions/);
+  assert.throws(() => validateFlowConfig({ ...c, flow: 'spline', eventShape: [1, 4, 4] }), /a spline flow works on vectors/);
+  assert.throws(() => validateFlowConfig({ ...c, flow: 'spline', bins: 1 }), /bins must be an integer >= 2, got 1/);
+  assert.throws(() => validateFlowConfig({ ...c, flow: 'spline', tailBound: -1 }), /tailBound must be a positive number, got -1/);
   assert.throws(() => loadFlowDir(join(dir, 'nothing')), /not a model directory/);
 });
 

@@ -8,11 +8,11 @@ import { noGrad } from '../../autograd/index.js';
 import { Module } from '../../nn/index.js';
 import { Generator, randn } from '../../random/index.js';
 import { FlowSequence, type Bijector } from '../../flows/bijector.js';
-import { ActNorm, AffineCoupling, BatchNormFlow, Invertible1x1, LogitTransform } from '../../flows/layers/index.js';
+import { ActNorm, AffineCoupling, BatchNormFlow, Invertible1x1, LogitTransform, SplineCoupling } from '../../flows/layers/index.js';
 import { MaskedAutoregressiveFlow } from '../../flows/autoregressive/index.js';
 
 /** The layer stacks the builders know. */
-export const FLOW_KINDS = ['realnvp', 'glow', 'maf'] as const;
+export const FLOW_KINDS = ['realnvp', 'glow', 'maf', 'spline'] as const;
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
 /** Everything needed to rebuild a flow model (saved as config.json's `model`). */
@@ -24,7 +24,9 @@ export interface FlowConfig {
    * between them (Dinh et al. 2017); `glow`: steps of ActNorm, invertible
    * 1x1 (LU) mixing and an affine coupling (Kingma & Dhariwal 2018);
    * `maf`: MADE-based autoregressive layers with alternating orders and a
-   * batch-norm flow between them (Papamakarios et al. 2017), vectors only.
+   * batch-norm flow between them (Papamakarios et al. 2017), vectors only;
+   * `spline`: rational-quadratic spline couplings with alternating masks
+   * (Durkan et al. 2019), vectors only.
    *
    * On long flat vectors (784 pixels) Glow's D x D mixing wants a smaller
    * learning rate: with Adam at 1e-3 every one of its D^2 LU entries moves by
@@ -40,6 +42,10 @@ export interface FlowConfig {
   activation: 'relu' | 'tanh';
   /** RealNVP and MAF: a batch-norm flow between layers (default true). */
   batchNorm?: boolean;
+  /** Spline flows: bins of each spline (default 8). */
+  bins?: number;
+  /** Spline flows: the splines cover [-tailBound, tailBound], the identity outside (default 5). */
+  tailBound?: number;
   /** Model logit(lambda + (1 - 2 lambda) x) of data in [0, 1] (RealNVP/MAF preprocessing); null or absent: none. */
   logitLambda?: number | null;
 }
@@ -52,7 +58,7 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
     throw new Error(`${where}: eventShape must be [D] or [C, H, W] of positive integers, got ${JSON.stringify(es)}`);
   }
   if (es.length === 1 && es[0] < 2) throw new Error(`${where}: a coupling flow needs at least 2 dimensions, got eventShape [${es[0]}]`);
-  if (c.flow === 'maf' && es.length !== 1) throw new Error(`${where}: a maf flow works on vectors; use eventShape [D] (flattened images), got ${JSON.stringify(es)}`);
+  if ((c.flow === 'maf' || c.flow === 'spline') && es.length !== 1) throw new Error(`${where}: a ${c.flow} flow works on vectors; use eventShape [D] (flattened images), got ${JSON.stringify(es)}`);
   if (!(FLOW_KINDS as readonly string[]).includes(c.flow)) throw new Error(`${where}: flow must be one of ${FLOW_KINDS.join(', ')}, got ${JSON.stringify(c.flow)}`);
   if (!Number.isInteger(c.layers) || c.layers < 1) throw new Error(`${where}: layers must be a positive integer, got ${JSON.stringify(c.layers)}`);
   if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1)) {
@@ -60,13 +66,18 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
   }
   if (c.activation !== 'relu' && c.activation !== 'tanh') throw new Error(`${where}: activation must be relu or tanh, got ${JSON.stringify(c.activation)}`);
   if (c.batchNorm !== undefined && typeof c.batchNorm !== 'boolean') throw new Error(`${where}: batchNorm must be true or false`);
+  if (c.bins !== undefined && !(Number.isInteger(c.bins) && c.bins >= 2)) throw new Error(`${where}: bins must be an integer >= 2, got ${JSON.stringify(c.bins)}`);
+  if (c.tailBound !== undefined && !(typeof c.tailBound === 'number' && Number.isFinite(c.tailBound) && c.tailBound > 0)) {
+    throw new Error(`${where}: tailBound must be a positive number, got ${JSON.stringify(c.tailBound)}`);
+  }
   const lam = c.logitLambda;
   if (lam !== undefined && lam !== null && !(typeof lam === 'number' && lam >= 0 && lam < 0.5)) {
     throw new Error(`${where}: logitLambda must be null or a number in [0, 0.5), got ${JSON.stringify(lam)}`);
   }
   return {
     eventShape: [...es], flow: c.flow, layers: c.layers, hidden: [...c.hidden], activation: c.activation,
-    ...(c.batchNorm !== undefined ? { batchNorm: c.batchNorm } : {}), ...(lam !== undefined ? { logitLambda: lam } : {}),
+    ...(c.batchNorm !== undefined ? { batchNorm: c.batchNorm } : {}),
+    ...(c.bins !== undefined ? { bins: c.bins } : {}), ...(c.tailBound !== undefined ? { tailBound: c.tailBound } : {}), ...(lam !== undefined ? { logitLambda: lam } : {}),
   };
 }
 
@@ -79,7 +90,9 @@ function dataToBaseLayers(c: FlowConfig, rng: Generator, dtype: DType): Bijector
   const opts = { hidden: c.hidden, activation: c.activation, rng, dtype };
   for (let i = 0; i < c.layers; i++) {
     const flip = i % 2 === 1;
-    if (c.flow === 'realnvp' || c.flow === 'maf') {
+    if (c.flow === 'spline') {
+      out.push(new SplineCoupling(ev[0], { ...opts, mask: 'alternate', invertMask: flip, bins: c.bins ?? 8, tailBound: c.tailBound ?? 5 }));
+    } else if (c.flow === 'realnvp' || c.flow === 'maf') {
       out.push(c.flow === 'realnvp'
         ? new AffineCoupling(ev, { ...opts, mask: image ? 'checkerboard' : 'alternate', invertMask: flip })
         : new MaskedAutoregressiveFlow(ev[0], { hidden: c.hidden, activation: c.activation, order: flip ? 'reversed' : 'natural', zeroInit: true, rng, dtype }));
