@@ -1,23 +1,27 @@
 import { Command } from 'commander';
 import * as L from '../../src/index.js';
+import { densityKind } from '../density-dir.js';
 import { UserError } from '../errors.js';
+import { evalDensity } from './eval-flow.js';
 import { positiveInt, nonNegInt } from '../options.js';
 import { progress, say } from '../progress.js';
 
-/** `latent eval <DIR> [--data SPEC] [--iw K] [--json]`: ELBO, IWAE-K bound, log p(x) estimate, in nats. */
+/** `latent eval <DIR> [--data SPEC] [--iw K] [--json]`: ELBO, IWAE-K bound, log p(x) estimate, in nats (a flow or CNF: its exact log-likelihood, eval-flow.ts). */
 export function evalCommand(): Command {
   return new Command('eval')
-    .description('score a trained VAE on held-out data: ELBO, IWAE-k bound and importance-sampled log p(x), in nats per example')
+    .description('score a trained model on held-out data, in nats per example: for a VAE the ELBO, IWAE-k bound and importance-sampled log p(x); for a flow or CNF the test log-likelihood (and bits/dim for images)')
     .argument('<dir>', 'a model directory written by latent train')
-    .option('--data <spec>', "data to score (default: the training dataset's test split, binarized as in training)")
+    .option('--data <spec>', "data to score (default: the training run's test data, binarized or dequantized as in training)")
     .option('--iw <k>', 'importance samples for the log p(x) estimate (5000 in the IWAE paper)', positiveInt('--iw'), 5000)
     .option('--k <k>', 'samples of the reported IWAE-k bound', positiveInt('--k'), 5)
     .option('--limit <n>', 'score only the first n examples', positiveInt('--limit'))
-    .option('--seed <s>', 'seed of the importance samples (and of a static binarization)', nonNegInt('--seed'), 0)
+    .option('--seed <s>', 'seed of the importance samples (and of a static binarization); flows and CNFs: of toy test draws and dequantization (default: the run\'s)', nonNegInt('--seed'), 0)
     .option('--json', 'print one JSON object', false)
     .option('--no-progress', 'no progress bar')
-    .addHelpText('after', '\nExample:\n  latent eval runs/vae --iw 5000 --json')
-    .action((dir: string, o: { data?: string; iw: number; k: number; limit?: number; seed: number; json: boolean; progress: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  latent eval runs/vae --iw 5000 --json\n  latent eval runs/flow-moons --json')
+    .action((dir: string, o: { data?: string; iw: number; k: number; limit?: number; seed: number; json: boolean; progress: boolean }, cmd: Command) => {
+      const kind = densityKind(dir);
+      if (kind) return evalDensity(dir, kind, o, cmd);
       let vae: L.VAE;
       let config: L.ModelDirConfig;
       try {
