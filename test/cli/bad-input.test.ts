@@ -474,6 +474,23 @@ function outputsOf(c: Case): string[] {
   return paths;
 }
 
+/** A flow model directory (kind 'flow') through eval and sample: damaged copies, data of another shape, a VAE-only option. */
+function addFlowCases(flow: string): void {
+  const png = f('out-flow-sample.png');
+  const damaged: [string, (dir: string) => void, RegExp][] = [
+    ['flow-weights-missing', (d) => rmSync(join(d, 'model.safetensors')), /no model\.safetensors/],
+    ['flow-weights-truncated', modelDirCases[0][1], modelDirCases[0][2]],
+    ['flow-config-layers', editConfig((c) => { c.model.layers = 0; }), /config\.json: model: layers must be a positive integer, got 0/],
+  ];
+  for (const [name, damage, msg] of damaged) {
+    const dir = damagedCopy(name, flow, damage);
+    add('eval', ['eval', dir], new RegExp(`${esc(dir)}.*` + msg.source));
+    add('sample', ['sample', dir, '--out', png], new RegExp(`${esc(dir)}.*` + msg.source));
+  }
+  add('eval', ['eval', flow, '--data', f('good.npy')], /good\.npy: has examples of shape \[8, 8\] but the model in .* expects points of 2 coordinates/);
+  add('eval', ['eval', flow, '--iw', '5'], /--iw applies to VAEs .* holds a 'flow' model/);
+}
+
 let vaeDir = '';
 before(async () => {
   writeFixtures();
@@ -485,6 +502,9 @@ before(async () => {
   const g = await latentInProcess(['train', 'gmm', '--k', '2', '--max-iter', '2', '--pca', '0', '--covariance', 'diag', '--data', f('good.npy'), '--out', f('gmm')]);
   assert.equal(g.code, 0, g.stderr);
   buildCorpus(vaeDir, f('cvae'), f('gmm'));
+  const fl = await latentInProcess(['train', 'flow', '--data', 'two-moons', '--layers', '2', '--hidden', '8', '--epochs', '1', '--batch', '4000', '--no-progress', '--out', f('flow')]);
+  assert.equal(fl.code, 0, fl.stderr);
+  addFlowCases(f('flow'));
 });
 
 function check(c: Case, r: RunResult, label: string): string[] {
