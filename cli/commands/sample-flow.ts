@@ -50,10 +50,12 @@ export function sampleDensity(dir: string, kind: 'flow' | 'cnf', o: DensitySampl
   }
 }
 
-/** [C, H, W] of an image flow: its event shape, or for flat vectors a square gray or RGB image. */
+/** [C, H, W] of an image flow: its event shape, the image size training recorded, or for flat vectors a square gray or RGB image. */
 function imageShape(m: OpenedDensity & { kind: 'flow' }): [number, number, number] {
   const es = m.flow.config.eventShape;
   if (es.length === 3) return [es[0], es[1], es[2]];
+  const rec = m.config.data?.image;
+  if (Array.isArray(rec) && rec.length === 3 && rec.every((v) => Number.isInteger(v) && v > 0) && rec[0] * rec[1] * rec[2] === es[0]) return [rec[0], rec[1], rec[2]];
   for (const c of [1, 3]) {
     const side = Math.round(Math.sqrt(es[0] / c));
     if (c * side * side === es[0]) return [c, side, side];

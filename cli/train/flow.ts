@@ -176,7 +176,7 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   } else {
     L.writeModelConfig(out, {
       format: 'latent-model', version: 1, kind: L.FLOW_KIND, model: config as unknown as Record<string, unknown>,
-      data: { spec: o.data, testData: o.testData ?? null, kind: data.kind, train: data.train.length, test: data.test.length, ...(data.kind === 'images' ? { dequantization: 'uniform', logitLambda: LOGIT_LAMBDA } : {}) },
+      data: { spec: o.data, testData: o.testData ?? null, kind: data.kind, train: data.train.length, test: data.test.length, ...(data.kind === 'images' ? { dequantization: 'uniform', logitLambda: LOGIT_LAMBDA, image: [data.train.image!.channels, data.train.image!.height, data.train.image!.width] } : {}) },
       training: { epochs: o.epochs, batch, lr: o.lr, seed: o.seed, backend: L.getBackend() },
     });
   }

@@ -48,7 +48,16 @@ test('latent train flow on a CSV of images: Glow with dequantization, bits/dim a
   // 8 bits/dim is the uniform density; anything finite and below ~16 is a working pipeline after one epoch.
   assert.ok(Number.isFinite(s.bits_per_dim) && s.bits_per_dim > 0 && s.bits_per_dim < 16, `bits/dim ${s.bits_per_dim}`);
   assert.ok(existsSync(join(out, 'samples.png')));
-  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model.logitLambda, 1e-6);
+  const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(saved.model.logitLambda, 1e-6);
+  // The image size is recorded, so `latent sample` draws a grid of 4x4 images from the flat flow.
+  assert.deepEqual(saved.data.image, [1, 4, 4]);
+  const grid = join(root, 'tiny-grid.png');
+  const s2 = latent('sample', out, '--n', '6', '--cols', '3', '--scale', '1', '--out', grid);
+  assert.equal(s2.status, 0, s2.stderr);
+  const gp = loadPng(grid);
+  // 3 x 2 images of 4x4 pixels with 2-pixel borders around and between them.
+  assert.deepEqual([gp.width, gp.height], [3 * 4 + 4 * 2, 2 * 4 + 3 * 2]);
   // --arch conv: the images keep their [1, 4, 4] shape, with checkerboard conv couplings.
   const conv = join(root, 'tiny-conv');
   const c = latent('train', 'flow', '--data', file, '--arch', 'conv', '--layers', '2', '--hidden', '8', '--epochs', '1', '--batch', '20', '--out', conv, '--json');
