@@ -81,10 +81,17 @@ function notes(): string {
   return [
     `Within 0.05 nats of -H(p): ${within.length ? within.join(', ') : 'none'}; furthest: ${worst?.toy} (${worst?.gap.toFixed(3)} nats).`,
     `Training times are wall-clock on a 2-vCPU machine shared with other jobs (${(total / 60).toFixed(0)} minutes in all).`,
-    'Affine couplings bend the plane slowly: concentric rings need the flow to fold the Gaussian into',
-    'annuli, and this stack smears them into a disc with faint rings (see the picture). The checkerboard is',
-    'discontinuous (uniform on 8 squares, zero elsewhere): a smooth flow leaks mass over the edges and pays',
-    'for it in log-likelihood.',
+    ...(flow === 'spline' ? [
+      'Each spline coupling bends one coordinate with a monotone rational-quadratic map of K bins, so one layer',
+      'can split a coordinate into several modes: in 2-D, alternating couplings are an autoregressive model',
+      'p(x1) p(x2 | x1) whose conditionals the splines shape freely. The checkerboard is discontinuous (uniform',
+      'on 8 squares, zero elsewhere): any smooth flow leaks some mass over the edges; steep knots keep the leak small.',
+    ] : [
+      'Affine couplings bend the plane slowly: concentric rings need the flow to fold the Gaussian into',
+      'annuli, and this stack smears them into a disc with faint rings (see the picture). The checkerboard is',
+      'discontinuous (uniform on 8 squares, zero elsewhere): a smooth flow leaks mass over the edges and pays',
+      'for it in log-likelihood.',
+    ]),
     ...(arg('note', '') ? [arg('note', '')] : []),
   ].join('\n');
 }
@@ -94,11 +101,16 @@ if (flag('write')) {
   const noteAt = argv.indexOf('--note');
   const shown = argv.filter((a, i) => a !== '--write' && (noteAt < 0 || (i !== noteAt && i !== noteAt + 1)));
   const cmd = `node --import tsx bench/flow_toys.ts --write${shown.map((a) => ' ' + a).join('')}${noteAt >= 0 ? ' --note TEXT' : ''}`;
-  writeBenchmarkSection('Discrete flows on 2-D toy densities', `
+  const described = flow === 'spline'
+    ? `${layers} rational-quadratic spline couplings (Durkan et al. 2019) with alternating masks, ${bins} bins on [-${tailBound}, ${tailBound}] and identity tails,
+each coupling's conditioner an MLP 2-${hidden.join('-')}-${2 * (3 * bins - 1)} (ReLU)`
+    : `A ${flow === 'realnvp' ? 'RealNVP stack' : 'Glow stack'}: ${layers} ${flow === 'realnvp' ? 'affine couplings with alternating masks and a batch-norm flow between them' : 'steps of ActNorm, LU 1x1 mixing and an affine coupling'},
+each coupling's conditioner an MLP 2-${hidden.join('-')}-4 (ReLU)`;
+  // Spline flows get a section of their own, so the affine figures stay beside them.
+  writeBenchmarkSection(flow === 'spline' ? 'Spline flows on 2-D toy densities' : 'Discrete flows on 2-D toy densities', `
 Command: \`${cmd}\` (${L.getBackend()} kernels). Density pictures (target | learned): ${rows.map((r) => `\`${join(out, `${r.toy}.png`)}\``).join(', ')}.
 
-A ${flow === 'realnvp' ? 'RealNVP stack' : 'Glow stack'}: ${layers} ${flow === 'realnvp' ? 'affine couplings with alternating masks and a batch-norm flow between them' : 'steps of ActNorm, LU 1x1 mixing and an affine coupling'},
-each coupling's conditioner an MLP 2-${hidden.join('-')}-4 (ReLU), ${rows[0]?.params ?? 0} parameters; a standard Normal base.
+${described}, ${rows[0]?.params ?? 0} parameters; a standard Normal base.
 Maximum likelihood with Adam ${lr}, cosine decay to ${lr / 100} over ${steps} steps of ${batch} fresh draws
 (seed ${seed}); scored on ${nTest} fresh test draws. -H(p) is the best any model can score: exact for the
 checkerboard (-log 32), a Monte Carlo estimate over 200,000 draws for the others (\`toy2dEntropy\`), ± one
