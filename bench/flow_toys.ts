@@ -103,7 +103,7 @@ if (flag('write')) {
   const cmd = `node --import tsx bench/flow_toys.ts --write${shown.map((a) => ' ' + a).join('')}${noteAt >= 0 ? ' --note TEXT' : ''}`;
   const described = flow === 'spline'
     ? `${layers} rational-quadratic spline couplings (Durkan et al. 2019) with alternating masks, ${bins} bins on [-${tailBound}, ${tailBound}] and identity tails,
-each coupling's conditioner an MLP 2-${hidden.join('-')}-${2 * (3 * bins - 1)} (ReLU)`
+each coupling's conditioner an MLP 2-${hidden.join('-')}-${3 * bins - 1} (ReLU: the spline parameters of the one transformed coordinate)`
     : `A ${flow === 'realnvp' ? 'RealNVP stack' : 'Glow stack'}: ${layers} ${flow === 'realnvp' ? 'affine couplings with alternating masks and a batch-norm flow between them' : 'steps of ActNorm, LU 1x1 mixing and an affine coupling'},
 each coupling's conditioner an MLP 2-${hidden.join('-')}-4 (ReLU)`;
   // Spline flows get a section of their own, so the affine figures stay beside them.

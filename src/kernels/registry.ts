@@ -1,4 +1,7 @@
 import type { FloatArray } from '../tensor/tensor.js';
+import type { SplineShape } from './cpu/spline.js';
+
+export type { SplineShape } from './cpu/spline.js';
 
 /**
  * The kernels every backend provides, by name. A kernel works on raw
@@ -88,6 +91,16 @@ export interface Kernels {
    */
   adamStep: (p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null,
     stepSize: number, beta1: number, beta2: number, bc2Sqrt: number, eps: number, l2: number, shrink: number, maximize: boolean) => void;
+
+  /**
+   * Rational-quadratic splines (src/kernels/cpu/spline.ts): value[i] and log |d value / d x| of row i's spline at
+   * x[i] (or of its inverse), from unnormalized widths and heights [M, K] and interior derivatives [M, K - 1];
+   * the identity and 0 outside [-B, B]. In double, rounded to the outputs' dtype.
+   */
+  rqSpline: (x: FloatArray, widths: FloatArray, heights: FloatArray, derivatives: FloatArray, shape: SplineShape, value: FloatArray, logDet: FloatArray) => void;
+  /** The gradient of sum(gValue value + gLogDet logDet) of rqSpline with respect to x and the three parameter sets (outputs overwritten). */
+  rqSplineGrad: (x: FloatArray, widths: FloatArray, heights: FloatArray, derivatives: FloatArray, shape: SplineShape,
+    gValue: FloatArray, gLogDet: FloatArray, gx: FloatArray, gWidths: FloatArray, gHeights: FloatArray, gDerivatives: FloatArray) => void;
 
   /**
    * Philox4x32-10 (Salmon et al., SC 2011; Random123's philox4x32) of out.length / 4 consecutive blocks:

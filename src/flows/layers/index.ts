@@ -8,4 +8,4 @@ export { Invertible1x1, type Invertible1x1Options } from './invertible1x1.js';
 export { BatchNormFlow, type BatchNormFlowOptions } from './batchnorm.js';
 export { LogitTransform } from './logit.js';
 export { type EventShape } from './event.js';
-export { SplineCoupling, rationalQuadraticSpline, type SplineCouplingOptions, type SplineOptions } from './spline.js';
+export { SplineCoupling, rationalQuadraticSpline, rationalQuadraticSplineOps, type SplineCouplingOptions, type SplineOptions } from './spline.js';

@@ -9,8 +9,11 @@
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { ones, tensor, zeros } from '../../tensor/create.js';
 import {
-  add, clamp, concat, cumsum, div, gather, ge, le, log, mul, maximum, reshape, slice, softmax, softplus, sqrt, square, sub, sum, where,
+  add, cast, clamp, concat, cumsum, div, gather, ge, indexAdd, indexSelect, le, log, mul, maximum, reshape, slice, softmax, softplus, sqrt, square, sub, sum, where,
 } from '../../ops/index.js';
+import { grad, isGradEnabled } from '../../autograd/index.js';
+import { record } from '../../autograd/tape.js';
+import { kernel, type SplineShape } from '../../kernels/registry.js';
 import type { Generator } from '../../random/index.js';
 import { mlp, type ActivationName, type Linear, type Module } from '../../nn/index.js';
 import { Bijector, type FlowResult } from '../bijector.js';
@@ -37,6 +40,18 @@ function splineConstants(o: SplineOptions, k: number, where: string): Required<S
   }
   if (!(c.minDerivative > 0 && c.minDerivative < 1)) throw new Error(`${where}: minDerivative must be in (0, 1), got ${c.minDerivative}`);
   return c;
+}
+
+/** Checks x [...], widths and heights [..., K] (K >= 2) and derivatives [..., K - 1]; returns K. */
+function checkSplineShapes(x: Tensor, widths: Tensor, heights: Tensor, derivatives: Tensor): number {
+  const all = [x, widths, heights, derivatives];
+  if (!all.every((t) => t instanceof Tensor)) throw new Error('rationalQuadraticSpline: x, widths, heights and derivatives must be Tensors');
+  const k = widths.shape[widths.rank - 1];
+  const same = (t: Tensor, last: number) => t.rank === x.rank + 1 && t.shape[t.rank - 1] === last && x.shape.every((v, i) => t.shape[i] === v);
+  if (k < 2 || !same(widths, k) || !same(heights, k) || !same(derivatives, k - 1)) {
+    throw new Error(`rationalQuadraticSpline: for x [${x.shape.join(', ')}] expected widths and heights [${[...x.shape, 'K'].join(', ')}] with K >= 2 and derivatives [..., K-1]; got [${widths.shape.join(', ')}], [${heights.shape.join(', ')}], [${derivatives.shape.join(', ')}]`);
+  }
+  return k;
 }
 
 /** Knot positions [..., K+1] on [-B, B] (the ends exact) and bin sizes [..., K] from unnormalized sizes [..., K]. */
@@ -71,34 +86,17 @@ function binIndex(v: Tensor, edges: Tensor): { at: Tensor; next: Tensor } {
 }
 
 /**
- * A monotone rational-quadratic spline applied elementwise, with its log
- * derivative (Durkan et al. 2019, eqs. 4-6 and appendix A for the inverse).
- *
- * - `x` [...]: the inputs (forward) or outputs (inverse);
- * - `widths`, `heights` [..., K]: unnormalized bin sizes (softmax-normalized
- *   over the last axis, scaled to 2B, each at least `minBinWidth` / `minBinHeight` of it);
- * - `derivatives` [..., K-1]: unnormalized interior knot derivatives (through
- *   softplus, at least `minDerivative`); the two end knots have derivative 1,
- *   so the map joins the identity tails smoothly.
- *
- * Returns the mapped values and log |d value / d input| elementwise, both
- * the shape of x; 0 outside [-B, B]. Unnormalized parameters of zero give
- * uniform bins and knot derivatives softplus(0) + minDerivative (the layer
- * adds an offset to make them 1 when it wants the identity).
- *
- * @example
- * const { value: y, logDet } = rationalQuadraticSpline(x, w, h, d, { tailBound: 3 });
+ * The spline written in tensor ops (softmax, cumsum, gathers, the rational
+ * function): what the fused kernels compute, differentiable to any order. The
+ * gradient rule of `rationalQuadraticSpline` goes through it when a graph of
+ * the gradient is being built (createGraph), and the tests compare the two.
  */
-export function rationalQuadraticSpline(
+export function rationalQuadraticSplineOps(
   x: Tensor, widths: Tensor, heights: Tensor, derivatives: Tensor,
   options: SplineOptions & { inverse?: boolean } = {},
 ): { value: Tensor; logDet: Tensor } {
   const where0 = 'rationalQuadraticSpline';
-  const k = widths.shape[widths.rank - 1];
-  const same = (t: Tensor, last: number) => t.rank === x.rank + 1 && t.shape[t.rank - 1] === last && x.shape.every((v, i) => t.shape[i] === v);
-  if (k < 2 || !same(widths, k) || !same(heights, k) || !same(derivatives, k - 1)) {
-    throw new Error(`${where0}: for x [${x.shape.join(', ')}] expected widths and heights [${[...x.shape, 'K'].join(', ')}] with K >= 2 and derivatives [..., K-1]; got [${widths.shape.join(', ')}], [${heights.shape.join(', ')}], [${derivatives.shape.join(', ')}]`);
-  }
+  const k = checkSplineShapes(x, widths, heights, derivatives);
   const c = splineConstants(options, k, where0);
   const b = c.tailBound;
   const w = knots(widths, c.minBinWidth, b);
@@ -147,6 +145,61 @@ export function rationalQuadraticSpline(
   return { value: where(inside, value, x), logDet: where(inside, logDet, 0) };
 }
 
+/**
+ * A monotone rational-quadratic spline applied elementwise, with its log
+ * derivative (Durkan et al. 2019, eqs. 4-6 and appendix A for the inverse).
+ *
+ * - `x` [...]: the inputs (forward) or outputs (inverse);
+ * - `widths`, `heights` [..., K]: unnormalized bin sizes (softmax-normalized
+ *   over the last axis, scaled to 2B, each at least `minBinWidth` / `minBinHeight` of it);
+ * - `derivatives` [..., K-1]: unnormalized interior knot derivatives (through
+ *   softplus, at least `minDerivative`); the two end knots have derivative 1,
+ *   so the map joins the identity tails smoothly.
+ *
+ * Returns the mapped values and log |d value / d input| elementwise, both
+ * the shape of x; 0 outside [-B, B]. Unnormalized parameters of zero give
+ * uniform bins and knot derivatives softplus(0) + minDerivative (the layer
+ * adds an offset to make them 1 when it wants the identity).
+ *
+ * @example
+ * const { value: y, logDet } = rationalQuadraticSpline(x, w, h, d, { tailBound: 3 });
+ */
+export function rationalQuadraticSpline(
+  x: Tensor, widths: Tensor, heights: Tensor, derivatives: Tensor,
+  options: SplineOptions & { inverse?: boolean } = {},
+): { value: Tensor; logDet: Tensor } {
+  const k = checkSplineShapes(x, widths, heights, derivatives);
+  const c = splineConstants(options, k, 'rationalQuadraticSpline');
+  const inverse = options.inverse ?? false;
+  const dtype = [x, widths, heights, derivatives].some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  const [tx, tw, th, td] = [x, widths, heights, derivatives].map((t) => (t.dtype === dtype ? t : cast(t, dtype)));
+  const m = x.size;
+  const shape: SplineShape = { count: m, bins: k, ...c, inverse };
+  // Value and log-derivative side by side in one recorded output [2, M], split by slices.
+  const both = new Tensor(dtype === 'float64' ? new Float64Array(2 * m) : new Float32Array(2 * m), [2, m]);
+  kernel('rqSpline')(tx.data, tw.data, th.data, td.data, shape, both.data.subarray(0, m), both.data.subarray(m));
+  const out = record(both, 'rqSpline', [tx, tw, th, td], (g, needs) => {
+    const parents = [tx, tw, th, td];
+    if (isGradEnabled()) {
+      // A graph of the gradient is wanted (createGraph): differentiate the op-by-op spline instead.
+      const r = rationalQuadraticSplineOps(tx, tw, th, td, { ...c, inverse });
+      const wanted = parents.filter((_, i) => needs[i]);
+      const gs = grad([r.value, r.logDet], wanted, {
+        gradOutputs: [reshape(slice(g, 0, 0, 1), x.shape), reshape(slice(g, 0, 1, 2), x.shape)], createGraph: true, allowUnused: true,
+      });
+      let j = 0;
+      return parents.map((_, i) => (needs[i] ? gs[j++] : null));
+    }
+    const gx = new Tensor(dtype === 'float64' ? new Float64Array(m) : new Float32Array(m), tx.shape);
+    const gw = new Tensor(dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k), tw.shape);
+    const gh = new Tensor(dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k), th.shape);
+    const gd = new Tensor(dtype === 'float64' ? new Float64Array(m * (k - 1)) : new Float32Array(m * (k - 1)), td.shape);
+    kernel('rqSplineGrad')(tx.data, tw.data, th.data, td.data, shape, g.data.subarray(0, m), g.data.subarray(m), gx.data, gw.data, gh.data, gd.data);
+    return [needs[0] ? gx : null, needs[1] ? gw : null, needs[2] ? gh : null, needs[3] ? gd : null];
+  });
+  return { value: reshape(slice(out, 0, 0, 1), x.shape), logDet: reshape(slice(out, 0, 1, 2), x.shape) };
+}
+
 export interface SplineCouplingOptions extends SplineOptions {
   /** The mask over the vector, as for AffineCoupling: `alternate` (default), `half` or an explicit 0/1 array. */
   mask?: CouplingMask;
@@ -186,6 +239,8 @@ export class SplineCoupling extends Bijector {
   readonly bins: number;
   readonly #ev: Event;
   readonly #mask: Tensor;
+  /** The transformed coordinates (mask 0), in order: the network's outputs are their spline parameters. */
+  readonly #free: Int32Array;
   readonly #spline: Required<SplineOptions>;
   /** softplus(offset) + minDerivative = 1: zero network outputs give knot derivatives of 1. */
   readonly #derivOffset: number;
@@ -209,7 +264,8 @@ export class SplineCoupling extends Bijector {
     this.#mask = buildCouplingMask(ev, options.mask ?? 'alternate', options.invertMask ?? false, dtype, 'SplineCoupling');
     this.registerBuffer('mask', this.#mask);
     const d = ev.features;
-    const net = mlp([d, ...hidden, d * (3 * bins - 1)], { activation: options.activation ?? 'relu', rng: options.rng, dtype });
+    this.#free = Int32Array.from(Array.from(this.#mask.data).flatMap((m, i) => (m === 0 ? [i] : [])));
+    const net = mlp([d, ...hidden, this.#free.length * (3 * bins - 1)], { activation: options.activation ?? 'relu', rng: options.rng, dtype });
     const last = net.children()[net.children().length - 1] as Linear;
     last.weight.data.fill(0);
     last.bias?.data.fill(0);
@@ -224,15 +280,15 @@ export class SplineCoupling extends Bijector {
   #apply(v: Tensor, inverse: boolean): FlowResult {
     checkInput(v, this.#ev, inverse ? 'SplineCoupling.inverse' : 'SplineCoupling.forward');
     const n = v.shape[0];
-    const d = this.#ev.features;
+    const free = this.#free;
     const k = this.bins;
-    const p = reshape(this.net.forward(mul(v, this.#mask)), [n, d, 3 * k - 1]);
+    // Splines only for the transformed coordinates; the kept ones pass through (mask * v).
+    const p = reshape(this.net.forward(mul(v, this.#mask)), [n, free.length, 3 * k - 1]);
     const { value, logDet } = rationalQuadraticSpline(
-      v, slice(p, 2, 0, k), slice(p, 2, k, 2 * k), add(slice(p, 2, 2 * k, 3 * k - 1), this.#derivOffset),
+      indexSelect(v, 1, free), slice(p, 2, 0, k), slice(p, 2, k, 2 * k), add(slice(p, 2, 2 * k, 3 * k - 1), this.#derivOffset),
       { ...this.#spline, inverse },
     );
-    const free = sub(1, this.#mask);
-    return { value: add(mul(v, this.#mask), mul(value, free)), logDet: sum(mul(logDet, free), 1) };
+    return { value: indexAdd(mul(v, this.#mask), 1, free, value), logDet: sum(logDet, 1) };
   }
 
   forwardAndLogDet(x: Tensor): FlowResult {

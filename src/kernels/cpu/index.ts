@@ -6,6 +6,7 @@ import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { cumsum, reduce } from './reduce.js';
 import { philox } from './random.js';
 import { boxMuller32 } from './normal.js';
+import { rqSpline, rqSplineGrad } from './spline.js';
 import { activationGrad, adamStep, bernoulliLogits, bernoulliLogitsGrad, biasActivation, gaussianKL } from './fused.js';
 
 /** Registers the TypeScript kernels as backend 'js'. */
@@ -33,6 +34,8 @@ export function registerCpuKernels(): void {
   registerKernel('adamStep', 'js', adamStep);
   registerKernel('philox', 'js', philox);
   registerKernel('boxMuller32', 'js', boxMuller32);
+  registerKernel('rqSpline', 'js', rqSpline);
+  registerKernel('rqSplineGrad', 'js', rqSplineGrad);
 }
 
 registerCpuKernels();
