@@ -13,7 +13,11 @@ import { Transform } from '../distributions/transforms.js';
 
 /** A value and the log |det J| of the map that produced it, one per batch element. */
 export interface FlowResult {
-  /** The mapped tensor, the same shape as the input (bijectors here keep shapes). */
+  /**
+   * The mapped tensor. Most bijectors keep the shape; one that reshapes the
+   * event (Squeeze: [C, H, W] -> [4C, H/2, W/2]) says so through
+   * `forwardShape`/`inverseShape`. The size of the event never changes.
+   */
   value: Tensor;
   /** log |det J| of the map at the input, summed over the event dimensions: shape = input.shape minus the last `eventDim` dimensions. */
   logDet: Tensor;
@@ -29,7 +33,9 @@ export interface FlowResult {
  *
  * Inputs are [...batch, ...event] with `eventDim` event dimensions (1 for
  * vectors [N, D], 3 for images [N, C, H, W]); log-determinants have the batch
- * shape. Maps without a closed-form inverse (planar, radial) set `hasInverse`
+ * shape. A bijector may reshape the event (same size, same `eventDim`), as
+ * Squeeze does; `forwardShape` and `inverseShape` give the shapes (the
+ * identity by default). Maps without a closed-form inverse (planar, radial) set `hasInverse`
  * to false and throw from `inverseAndLogDet`.
  *
  * Convention: `forward` goes from the base (noise) side z to the data side x,
@@ -51,6 +57,15 @@ export abstract class Bijector extends Module<[Tensor], Tensor> {
   abstract forwardAndLogDet(x: Tensor): FlowResult;
   /** x = f^-1(y) and log |det df^-1/dy| at y (shape: the batch dimensions of y). */
   abstract inverseAndLogDet(y: Tensor): FlowResult;
+
+  /** The shape of f(x) for x of `shape` ([...batch, ...event]); the identity unless the bijector reshapes its event. */
+  forwardShape(shape: readonly number[]): number[] {
+    return [...shape];
+  }
+  /** The shape of f^-1(y) for y of `shape`; the identity unless the bijector reshapes its event. */
+  inverseShape(shape: readonly number[]): number[] {
+    return [...shape];
+  }
 
   /** y = f(x). */
   forward(x: Tensor): Tensor {
@@ -132,6 +147,13 @@ export class FlowSequence extends Bijector {
     }
     return { value, logDet: logDet ?? zerosOfBatch(y, this.eventDim) };
   }
+
+  override forwardShape(shape: readonly number[]): number[] {
+    return this.layers.reduce((s, l) => l.forwardShape(s), [...shape]);
+  }
+  override inverseShape(shape: readonly number[]): number[] {
+    return this.layers.reduceRight((s, l) => l.inverseShape(s), [...shape]);
+  }
 }
 
 /** f^-1 as a bijector: forward and inverse swapped, sharing the parameters of f. */
@@ -148,6 +170,12 @@ export class InverseBijector extends Bijector {
   }
   inverseAndLogDet(y: Tensor): FlowResult {
     return this.base.forwardAndLogDet(y);
+  }
+  override forwardShape(shape: readonly number[]): number[] {
+    return this.base.inverseShape(shape);
+  }
+  override inverseShape(shape: readonly number[]): number[] {
+    return this.base.forwardShape(shape);
   }
   override get inv(): Bijector {
     return this.base;
@@ -191,6 +219,13 @@ export class BijectorTransform extends Transform {
     const last = this.#last;
     if (last && last.x === x && last.y === y) return last.logDet;
     return this.bijector.forwardAndLogDet(x).logDet;
+  }
+  // TransformedDistribution takes its event shape from these (a Squeeze changes it).
+  override forwardShape(shape: readonly number[]): number[] {
+    return this.bijector.forwardShape(shape);
+  }
+  override inverseShape(shape: readonly number[]): number[] {
+    return this.bijector.inverseShape(shape);
   }
   override get name(): string {
     return `BijectorTransform(${this.bijector.constructor.name})`;
