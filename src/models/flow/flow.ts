@@ -8,7 +8,7 @@ import { noGrad } from '../../autograd/index.js';
 import { Module } from '../../nn/index.js';
 import { Generator, randn } from '../../random/index.js';
 import { FlowSequence, type Bijector } from '../../flows/bijector.js';
-import { ActNorm, AffineCoupling, BatchNormFlow, Invertible1x1, LogitTransform, SplineCoupling } from '../../flows/layers/index.js';
+import { ActNorm, AffineCoupling, BatchNormFlow, Invertible1x1, LogitTransform, MultiScaleFlow, SplineCoupling } from '../../flows/layers/index.js';
 import { MaskedAutoregressiveFlow } from '../../flows/autoregressive/index.js';
 
 /** The layer stacks the builders know. */
@@ -34,8 +34,15 @@ export interface FlowConfig {
    * 1e-4 trained. Its conv form mixes only C channels.
    */
   flow: FlowKind;
-  /** Coupling layers (RealNVP) or steps (Glow). */
+  /** Coupling layers (RealNVP) or steps (Glow); with `levels`, per level. */
   layers: number;
+  /**
+   * Image flows (realnvp, glow on [C, H, W]): the multi-scale architecture
+   * (RealNVP §3.6, Glow §3) with this many levels, each a squeeze, `layers`
+   * steps and half the channels factored out (`MultiScaleFlow`); H and W
+   * must be divisible by 2^levels. Absent: every layer at full resolution.
+   */
+  levels?: number;
   /** Hidden sizes of each coupling's conditioner (MLP widths, or conv channels for images). */
   hidden: number[];
   /** The conditioners' nonlinearity. */
@@ -66,6 +73,16 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
   }
   if (c.activation !== 'relu' && c.activation !== 'tanh') throw new Error(`${where}: activation must be relu or tanh, got ${JSON.stringify(c.activation)}`);
   if (c.batchNorm !== undefined && typeof c.batchNorm !== 'boolean') throw new Error(`${where}: batchNorm must be true or false`);
+  if (c.levels !== undefined) {
+    if (!Number.isInteger(c.levels) || c.levels < 1) throw new Error(`${where}: levels must be a positive integer, got ${JSON.stringify(c.levels)}`);
+    if (es.length !== 3 || (c.flow !== 'realnvp' && c.flow !== 'glow')) {
+      throw new Error(`${where}: levels (the multi-scale architecture) applies to realnvp and glow flows on images, eventShape [C, H, W]; got a ${c.flow} flow on ${JSON.stringify(es)}`);
+    }
+    const k = 2 ** c.levels;
+    if (es[1] % k !== 0 || es[2] % k !== 0) {
+      throw new Error(`${where}: ${c.levels} level(s) halve the image ${c.levels} time(s), so its height and width must be divisible by 2^${c.levels} = ${k}; got eventShape ${JSON.stringify(es)}`);
+    }
+  }
   if (c.bins !== undefined && !(Number.isInteger(c.bins) && c.bins >= 2)) throw new Error(`${where}: bins must be an integer >= 2, got ${JSON.stringify(c.bins)}`);
   if (c.tailBound !== undefined && !(typeof c.tailBound === 'number' && Number.isFinite(c.tailBound) && c.tailBound > 0)) {
     throw new Error(`${where}: tailBound must be a positive number, got ${JSON.stringify(c.tailBound)}`);
@@ -76,7 +93,7 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
   }
   return {
     eventShape: [...es], flow: c.flow, layers: c.layers, hidden: [...c.hidden], activation: c.activation,
-    ...(c.batchNorm !== undefined ? { batchNorm: c.batchNorm } : {}),
+    ...(c.batchNorm !== undefined ? { batchNorm: c.batchNorm } : {}), ...(c.levels !== undefined ? { levels: c.levels } : {}),
     ...(c.bins !== undefined ? { bins: c.bins } : {}), ...(c.tailBound !== undefined ? { tailBound: c.tailBound } : {}), ...(lam !== undefined ? { logitLambda: lam } : {}),
   };
 }
@@ -88,6 +105,10 @@ function dataToBaseLayers(c: FlowConfig, rng: Generator, dtype: DType): Bijector
   const out: Bijector[] = [];
   if (c.logitLambda !== undefined && c.logitLambda !== null) out.push(new LogitTransform(ev, { lambda: c.logitLambda }));
   const opts = { hidden: c.hidden, activation: c.activation, rng, dtype };
+  if (c.levels !== undefined) {
+    out.push(new MultiScaleFlow(ev, { ...opts, levels: c.levels, steps: c.layers, flow: c.flow as 'glow' | 'realnvp', batchNorm: c.batchNorm }));
+    return out;
+  }
   for (let i = 0; i < c.layers; i++) {
     const flip = i % 2 === 1;
     if (c.flow === 'spline') {
