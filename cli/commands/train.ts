@@ -56,6 +56,7 @@ export function trainCommand(): Command {
     .option('--pca <dims>', "gmm: project on this many principal axes first ('auto': 50 for full covariances of > 100 features, 0: off)", 'auto')
     .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between), glow (ActNorm, LU 1x1 mixing, coupling), maf (MADE layers, batch norm between) or spline (rational-quadratic spline couplings); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
     .option('--layers <n>', 'flow: coupling layers (realnvp, spline) or steps (glow)', positiveInt('--layers'), 8)
+    .option('--levels <l>', 'flow realnvp|glow on images with --arch conv: the multi-scale architecture with l levels (squeeze, --layers steps, factor out half the channels); H and W divisible by 2^l', positiveInt('--levels'))
     .option('--bins <k>', 'flow spline: bins of each spline (default 8)', positiveInt('--bins'))
     .option('--tail-bound <b>', 'flow spline: the splines cover [-b, b], the identity outside (default 5 for points, 15 for logit pixels)', positiveNumber('--tail-bound'))
     .option('--solver <name>', 'cnf: ODE solver, dopri5 (adaptive), rk4 or euler (fixed steps of --step-size)', oneOf('--solver', ['dopri5', 'rk4', 'euler']))

@@ -17,6 +17,7 @@ export interface FlowTrainOptions {
   hidden: number[];
   activation: string;
   arch: 'mlp' | 'conv';
+  levels?: number;
   bins?: number;
   tailBound?: number;
   epochs: number;
@@ -109,10 +110,19 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
   if (o.flow !== 'spline' && (o.bins !== undefined || o.tailBound !== undefined)) throw new UserError(`--bins and --tail-bound apply to --flow spline, not ${o.flow}`);
   if (o.bins !== undefined && o.bins < 2) throw new UserError(`--bins must be at least 2, got ${o.bins}`);
   const img = data.train.image;
+  if (o.levels !== undefined) {
+    if (data.kind !== 'images' || o.arch !== 'conv' || (o.flow !== 'realnvp' && o.flow !== 'glow')) {
+      throw new UserError(`--levels (the multi-scale architecture) expects image data with --arch conv and --flow realnvp or glow; got ${data.kind === 'images' ? 'images' : '2-D points'}, --arch ${o.arch}, --flow ${o.flow}`);
+    }
+    const k = 2 ** o.levels;
+    if (img!.height % k !== 0 || img!.width % k !== 0) {
+      throw new UserError(`--levels ${o.levels}: each level halves the image, so its height and width must be divisible by 2^${o.levels} = ${k}; the images are ${img!.height}x${img!.width}`);
+    }
+  }
   const eventShape = data.kind === 'points' ? [2] : o.arch === 'conv' ? [img!.channels, img!.height, img!.width] : [img!.channels * img!.height * img!.width];
   const hidden = fromCli('hidden') ? o.hidden : data.kind === 'points' ? [64, 64] : o.arch === 'conv' ? [32, 32] : [256, 256];
   return {
-    eventShape, flow: o.flow as L.FlowKind, layers: o.layers, hidden, activation: o.activation,
+    eventShape, flow: o.flow as L.FlowKind, layers: o.layers, hidden, activation: o.activation, ...(o.levels !== undefined ? { levels: o.levels } : {}),
     ...(data.kind === 'images' ? { logitLambda: LOGIT_LAMBDA } : {}),
     // logit(1e-6) is about -13.8: the logit pixels need a wider interval than the toys (within about [-4, 4]).
     ...(o.flow === 'spline' ? { bins: o.bins ?? 8, tailBound: o.tailBound ?? (data.kind === 'images' ? 15 : 5) } : {}),
@@ -182,7 +192,7 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   }
   const batchesPerEpoch = L.numBatches(data.train.length, batch, true);
   const bar = progress(o.progress && !quiet);
-  say(quiet, `training a ${config.flow} flow (${config.layers} layers, hidden ${config.hidden.join(',')}, ${model.numParameters()} parameters) on ${o.data} (${data.train.length} ${data.kind}, ${L.getBackend()} kernels) into ${out}`);
+  say(quiet, `training a ${config.flow} flow (${config.levels !== undefined ? `${config.levels} levels of ` : ''}${config.layers} layers, hidden ${config.hidden.join(',')}, ${model.numParameters()} parameters) on ${o.data} (${data.train.length} ${data.kind}, ${L.getBackend()} kernels) into ${out}`);
   let running = 0;
   try {
     L.fit({
