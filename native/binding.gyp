@@ -13,6 +13,7 @@
         "src/fused.cc",
         "src/indexing.cc",
         "src/random.cc",
+        "src/spline.cc",
         "src/threads.cc"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -31,12 +31,12 @@ constexpr int kMaxArgs = 16;
 
 enum Kernel { kUnary, kBinary, kClamp, kWhere, kReduce, kGemm, kStridedCopy, kStridedAssign, kIm2col, kCol2im,
               kIndexSelect, kIndexAdd, kGather, kScatterAdd, kBiasActivation, kActivationGrad, kBernoulliLogits,
-              kBernoulliLogitsGrad, kGaussianKL, kAdamStep, kPhilox, kBoxMuller32, kKernelCount };
+              kBernoulliLogitsGrad, kGaussianKL, kAdamStep, kPhilox, kBoxMuller32, kRqSpline, kRqSplineGrad, kKernelCount };
 const char* const kKernelNames[kKernelCount] = {"unary", "binary", "clamp", "where", "reduce", "gemm", "stridedCopy",
                                                 "stridedAssign", "im2col", "col2im", "indexSelect", "indexAdd",
                                                 "gather", "scatterAdd", "biasActivation", "activationGrad",
                                                 "bernoulliLogits", "bernoulliLogitsGrad", "gaussianKL", "adamStep",
-                                                "philox", "boxMuller32"};
+                                                "philox", "boxMuller32", "rqSpline", "rqSplineGrad"};
 
 /** Per-environment state (one per main thread or worker): the TypeScript fallbacks. */
 struct Instance {
@@ -726,6 +726,81 @@ napi_value GaussianKL(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- rational-quadratic splines -------------------------------------------
+
+/** The SplineShape object of argument i: {count, bins, tailBound, minBinWidth, minBinHeight, minDerivative, inverse}. */
+bool splineShape(Call& c, size_t i, SplineShape& sh) {
+  if (c.failed) return false;
+  auto field = [&](const char* name, napi_value& out) {
+    bool has = false;
+    if (napi_has_named_property(c.env, c.argv[i], name, &has) != napi_ok || !has ||
+        napi_get_named_property(c.env, c.argv[i], name, &out) != napi_ok) {
+      return c.failf("TypeError", "shape must be an object with %s", name);
+    }
+    return true;
+  };
+  napi_value v;
+  if (!field("count", v) || !integer(c, v, sh.count, "shape.count")) return false;
+  if (!field("bins", v) || !integer(c, v, sh.bins, "shape.bins", 2)) return false;
+  if (!field("tailBound", v) || !number(c, v, sh.tailBound, "shape.tailBound")) return false;
+  if (!field("minBinWidth", v) || !number(c, v, sh.minBinWidth, "shape.minBinWidth")) return false;
+  if (!field("minBinHeight", v) || !number(c, v, sh.minBinHeight, "shape.minBinHeight")) return false;
+  if (!field("minDerivative", v) || !number(c, v, sh.minDerivative, "shape.minDerivative")) return false;
+  if (!field("inverse", v)) return false;
+  if (napi_get_value_bool(c.env, v, &sh.inverse) != napi_ok) return c.fail("TypeError", "shape.inverse must be a boolean");
+  if (sh.bins > 4096) return c.fail("RangeError", "shape.bins must be at most 4096");
+  return true;
+}
+
+/** Checks that the spline's arrays hold count, count*bins and count*(bins - 1) values. */
+bool splineLengths(Call& c, const SplineShape& sh, const Array* perValue, int nv, const Array* perBin, int nb, const Array* perKnot, int nk) {
+  const uint64_t n = static_cast<uint64_t>(sh.count);
+  const uint64_t k = static_cast<uint64_t>(sh.bins);
+  for (int i = 0; i < nv; i++) if (perValue[i].length < n) return c.fail("RangeError", "x, value, logDet and their gradients must hold shape.count values");
+  for (int i = 0; i < nb; i++) if (perBin[i].length < n * k) return c.fail("RangeError", "widths and heights (and their gradients) must hold count*bins values");
+  for (int i = 0; i < nk; i++) if (perKnot[i].length < n * (k - 1)) return c.fail("RangeError", "derivatives (and their gradient) must hold count*(bins - 1) values");
+  return true;
+}
+
+napi_value RqSpline(napi_env env, napi_callback_info info) {
+  Call c(env, info, kRqSpline, 7);
+  Array x, uw, uh, ud, value, logDet;
+  SplineShape sh{};
+  if (!floatArray(c, 0, x, "x") || !floatArray(c, 1, uw, "widths") || !floatArray(c, 2, uh, "heights") ||
+      !floatArray(c, 3, ud, "derivatives") || !splineShape(c, 4, sh) || !floatArray(c, 5, value, "value") ||
+      !floatArray(c, 6, logDet, "logDet")) {
+    return nullptr;
+  }
+  if (!sameDtype(x, uw) || !sameDtype(x, uh) || !sameDtype(x, ud) || !sameDtype(x, value) || !sameDtype(x, logDet)) return fallback(c);
+  const Array perValue[] = {x, value, logDet};
+  const Array perBin[] = {uw, uh};
+  if (!splineLengths(c, sh, perValue, 3, perBin, 2, &ud, 1)) return nullptr;
+  if (x.dtype == DType::f32) rqSpline(F32(x), F32(uw), F32(uh), F32(ud), sh, F32(value), F32(logDet));
+  else rqSpline(F64(x), F64(uw), F64(uh), F64(ud), sh, F64(value), F64(logDet));
+  return nullptr;
+}
+
+napi_value RqSplineGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, kRqSplineGrad, 11);
+  Array x, uw, uh, ud, gv, gl, gx, gw, gh, gd;
+  SplineShape sh{};
+  if (!floatArray(c, 0, x, "x") || !floatArray(c, 1, uw, "widths") || !floatArray(c, 2, uh, "heights") ||
+      !floatArray(c, 3, ud, "derivatives") || !splineShape(c, 4, sh) || !floatArray(c, 5, gv, "gValue") ||
+      !floatArray(c, 6, gl, "gLogDet") || !floatArray(c, 7, gx, "gx") || !floatArray(c, 8, gw, "gWidths") ||
+      !floatArray(c, 9, gh, "gHeights") || !floatArray(c, 10, gd, "gDerivatives")) {
+    return nullptr;
+  }
+  const Array all[] = {uw, uh, ud, gv, gl, gx, gw, gh, gd};
+  for (const Array& a : all) if (!sameDtype(x, a)) return fallback(c);
+  const Array perValue[] = {x, gv, gl, gx};
+  const Array perBin[] = {uw, uh, gw, gh};
+  const Array perKnot[] = {ud, gd};
+  if (!splineLengths(c, sh, perValue, 4, perBin, 4, perKnot, 2)) return nullptr;
+  if (x.dtype == DType::f32) rqSplineGrad(F32(x), F32(uw), F32(uh), F32(ud), sh, F32(gv), F32(gl), F32(gx), F32(gw), F32(gh), F32(gd));
+  else rqSplineGrad(F64(x), F64(uw), F64(uh), F64(ud), sh, F64(gv), F64(gl), F64(gx), F64(gw), F64(gh), F64(gd));
+  return nullptr;
+}
+
 napi_value AdamStep(napi_env env, napi_callback_info info) {
   Call c(env, info, kAdamStep, 13);
   Array p, g, m, v, vmax;
@@ -910,6 +985,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"philox", nullptr, Philox, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"boxMuller32", nullptr, BoxMuller32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rqSpline", nullptr, RqSpline, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rqSplineGrad", nullptr, RqSplineGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"isa", nullptr, IsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"detectedIsa", nullptr, DetectedIsaFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, ThreadsFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -117,6 +117,20 @@ struct AdamScalars {
 /** One Adam/AdamW step in place over n entries; vmax null unless amsgrad. */
 template <class T> void adamStep(T* p, const T* g, T* m, T* v, T* vmax, const AdamScalars& s, size_t n);
 
+// ---- rational-quadratic splines (spline.cc) --------------------------------
+
+/** The shape constants of one spline call (see src/kernels/cpu/spline.ts, SplineShape). */
+struct SplineShape {
+  int64_t count, bins;
+  double tailBound, minBinWidth, minBinHeight, minDerivative;
+  bool inverse;
+};
+/** value, logDet [count] of row i's spline (or its inverse) at x[i] from widths, heights [count, bins] and derivatives [count, bins - 1]. */
+template <class T> void rqSpline(const T* x, const T* uw, const T* uh, const T* ud, const SplineShape& sh, T* value, T* logDet);
+/** The gradient of sum(gValue value + gLogDet logDet) of rqSpline with respect to x and the three parameter sets (overwritten). */
+template <class T> void rqSplineGrad(const T* x, const T* uw, const T* uh, const T* ud, const SplineShape& sh, const T* gValue,
+                                     const T* gLogDet, T* gx, T* guw, T* guh, T* gud);
+
 // ---- random (random.cc) ----------------------------------------------------
 
 /** out[4b .. 4b + 3] = Philox4x32-10 of counter (firstBlock + b: low, high, 0, 0) under key (key0, key1), for b < blocks. */

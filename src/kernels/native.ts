@@ -50,6 +50,7 @@ const kernelNames: KernelName[] = [
   'unary', 'binary', 'clamp', 'where', 'reduce', 'gemm', 'stridedCopy', 'stridedAssign',
   'im2col', 'col2im', 'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
   'biasActivation', 'activationGrad', 'bernoulliLogits', 'bernoulliLogitsGrad', 'gaussianKL', 'adamStep', 'philox', 'boxMuller32',
+  'rqSpline', 'rqSplineGrad',
 ];
 
 const buildHint = 'build them with `npm rebuild latent` (or `node scripts/build-native.mjs` in a checkout)';

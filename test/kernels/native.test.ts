@@ -583,6 +583,35 @@ test('boxMuller32 gives the same float32 bits on both backends', { skip }, () =>
   }
 });
 
+test('rqSpline and rqSplineGrad agree between backends (both directions, tails included, float32 and float64)', { skip }, () => {
+  // The same double operations in the same order; only libm's exp/log/log1p
+  // differ from V8's, by an ulp or so, so double results agree to ~1e-13
+  // relative (1e-11 allowed: steep bins amplify the gradients' rounding) and
+  // float32 results within a float32 ulp or two.
+  const m = 2000;
+  const k = 9;
+  for (const [name, C] of dtypes) {
+    for (const inverse of [false, true]) {
+      const shape = { count: m, bins: k, tailBound: 3, minBinWidth: 1e-3, minBinHeight: 1e-3, minDerivative: 1e-3, inverse };
+      const x = random(C, m, 1, -4, 4);
+      const uw = random(C, m * k, 2, -3, 3), uh = random(C, m * k, 3, -3, 3), ud = random(C, m * (k - 1), 4, -3, 3);
+      const gv = random(C, m, 5), gl = random(C, m, 6);
+      const outs = [0, 1].map(() => ({ v: new C(m), l: new C(m), gx: new C(m), gw: new C(m * k), gh: new C(m * k), gd: new C(m * (k - 1)) }));
+      js('rqSpline')(x, uw, uh, ud, shape, outs[0].v, outs[0].l);
+      nat('rqSpline')(x, uw, uh, ud, shape, outs[1].v, outs[1].l);
+      js('rqSplineGrad')(x, uw, uh, ud, shape, gv, gl, outs[0].gx, outs[0].gw, outs[0].gh, outs[0].gd);
+      nat('rqSplineGrad')(x, uw, uh, ud, shape, gv, gl, outs[1].gx, outs[1].gw, outs[1].gh, outs[1].gd);
+      const rel = name === 'float64' ? 1e-11 : 5e-6;
+      for (const key of ['v', 'l', 'gx', 'gw', 'gh', 'gd'] as const) {
+        const a = outs[0][key], b = outs[1][key];
+        for (let i = 0; i < a.length; i++) {
+          assert.ok(Number.isFinite(a[i]) && Math.abs(a[i] - b[i]) <= rel * Math.max(1, Math.abs(a[i])), `${name} ${inverse ? 'inverse' : 'forward'} ${key}[${i}]: js ${a[i]}, native ${b[i]}`);
+        }
+      }
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Arguments, memory
 
@@ -610,6 +639,11 @@ test('native kernels reject bad arguments with TypeError/RangeError instead of c
   assert.throws(call(nat('boxMuller32'), new Uint32Array(4), new Float64Array(2)), { name: 'TypeError', message: /Float32Array/ });
   assert.throws(call(nat('boxMuller32'), new Int32Array(4), new Float32Array(2)), { name: 'TypeError', message: /Uint32Array/ });
   assert.throws(call(nat('boxMuller32'), new Uint32Array(4), new Float32Array(3)), { name: 'RangeError', message: /4 words per pair/ });
+  const sh = { count: 4, bins: 3, tailBound: 3, minBinWidth: 1e-3, minBinHeight: 1e-3, minDerivative: 1e-3, inverse: false };
+  assert.throws(call(nat('rqSpline'), f, f, f, f, { ...sh, count: 5 }, f, f), { name: 'RangeError', message: /widths and heights/ });
+  assert.throws(call(nat('rqSpline'), f, f, f, f, { bins: 3 }, f, f), { name: 'TypeError', message: /shape must be an object with count/ });
+  assert.throws(call(nat('rqSpline'), f, f, f, f, { ...sh, bins: 1 }, f, f), { name: 'RangeError', message: /shape.bins/ });
+  assert.throws(call(nat('rqSplineGrad'), f, f, f, f, sh, f, f, f, f, f, new Float32Array(2)), { name: 'RangeError', message: /derivatives/ });
   assert.throws(call(nat('adamStep'), f, new Float32Array(5), f, f, null, 1, 0.9, 0.999, 1, 1e-8, 0, 1, false), { name: 'RangeError', message: /as long as p/ });
   // Arrays mixing float32 and float64 go to the TypeScript kernel and give its result.
   const a = random(Float32Array, 6, 1), b = random(Float64Array, 6, 2);
