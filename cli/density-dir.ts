@@ -4,7 +4,7 @@
 // run was scored on.
 import { join } from 'node:path';
 import * as L from '../src/index.js';
-import { UserError } from './errors.js';
+import { UserError, asUserError } from './errors.js';
 import { loadCnfData, loadPoints } from './train/cnf.js';
 import { loadFlowData, prepare, type FlowData } from './train/flow.js';
 
@@ -26,18 +26,10 @@ export function densityKind(dir: string): 'flow' | 'cnf' | null {
 const isToy = (spec: string) => (L.TOY2D_NAMES as readonly string[]).includes(spec);
 const isNamed = (spec: string) => (L.NAMED_DATASETS as readonly string[]).includes(spec.trim().toLowerCase());
 
-function userError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError((e as Error).message);
-  }
-}
 
 /** Loads DIR's flow or CNF (a CNF with the exact trace, as training reports it), every problem a UserError naming the files. */
 export function openDensityModel(dir: string, kind: 'flow' | 'cnf'): OpenedDensity {
-  return userError((): OpenedDensity => {
+  return asUserError((): OpenedDensity => {
     if (kind === 'flow') {
       const { model, config } = L.loadFlowDir(dir);
       const images = config.data?.kind === 'images' || (model.config.logitLambda !== undefined && model.config.logitLambda !== null);
@@ -99,11 +91,11 @@ export function heldOutData(m: OpenedDensity, options: { spec?: string; seed?: n
     let x: L.Tensor;
     let toy: string | null = null;
     if (options.spec === undefined || isToy(spec)) {
-      const data = userError(() => loadCnfData({ data: spec, testData, seed }));
+      const data = asUserError(() => loadCnfData({ data: spec, testData, seed }));
       x = data.test;
       toy = testData ? null : data.toy;
     } else {
-      x = userError(() => loadPoints(spec, true));
+      x = asUserError(() => loadPoints(spec, true));
     }
     if (x.shape[1] !== dim) throw new UserError(`${label}: points have ${x.shape[1]} coordinates but the model in ${m.dir} expects ${dim}`);
     return { x: firstRows(x, options.limit), spec: label, toy };
@@ -112,10 +104,10 @@ export function heldOutData(m: OpenedDensity, options: { spec?: string; seed?: n
   let data: FlowData;
   if (options.spec === undefined || isToy(spec) || isNamed(spec)) {
     if (isToy(spec) && m.images) throw new UserError(`${spec} is a 2-D toy density; the flow in ${m.dir} models images of ${dim} pixels`);
-    data = userError(() => loadFlowData({ data: spec, testData }, new L.Generator(seed + 1).split(2)[0]));
+    data = asUserError(() => loadFlowData({ data: spec, testData }, new L.Generator(seed + 1).split(2)[0]));
   } else {
-    const any = userError(() => L.loadTestDataset(spec, { kind: 'any' }));
-    const test = m.images ? userError(() => L.loadTestDataset(spec)) : any;
+    const any = asUserError(() => L.loadTestDataset(spec, { kind: 'any' }));
+    const test = m.images ? asUserError(() => L.loadTestDataset(spec)) : any;
     data = { kind: m.images ? 'images' : 'points', toy: null, train: test, test };
   }
   const test = data.test;
@@ -128,5 +120,5 @@ export function heldOutData(m: OpenedDensity, options: { spec?: string; seed?: n
   checkFinite(test.images, label);
   const x = firstRows(test.images, options.limit);
   // The test images are dequantized once with the run's seed + 9, as training scored them (cli/train/flow.ts).
-  return { x: userError(() => prepare(x, data, m.flow.config.eventShape, new L.Generator(seed + 9))), spec: label, toy: data.toy };
+  return { x: asUserError(() => prepare(x, data, m.flow.config.eventShape, new L.Generator(seed + 9))), spec: label, toy: data.toy };
 }

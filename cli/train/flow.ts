@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
-import { UserError } from '../errors.js';
+import { UserError, asUserError } from '../errors.js';
 import { checkOutDir, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 
@@ -45,14 +45,6 @@ export interface FlowData {
   toy: string | null;
 }
 
-function userError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError((e as Error).message);
-  }
-}
 
 function pointsDataset(x: L.Tensor, source: string): L.Dataset {
   return L.createDataset(x, { source });
@@ -71,11 +63,11 @@ export function loadFlowData(o: Pick<FlowTrainOptions, 'data' | 'testData'>, spl
     };
   }
   if ((L.NAMED_DATASETS as readonly string[]).includes(spec.toLowerCase())) {
-    const { train, test } = userError(() => L.loadDataset(spec));
-    return { kind: 'images', toy: null, train, test: o.testData ? userError(() => L.loadTestDataset(o.testData!)) : test! };
+    const { train, test } = asUserError(() => L.loadDataset(spec));
+    return { kind: 'images', toy: null, train, test: o.testData ? asUserError(() => L.loadTestDataset(o.testData!)) : test! };
   }
   // A file: 2-D points ([N, 2], any finite values) or images (bytes or values in [0, 1]).
-  const asValues = userError(() => L.loadDataset(spec, { kind: 'any' }).train);
+  const asValues = asUserError(() => L.loadDataset(spec, { kind: 'any' }).train);
   let kind: 'points' | 'images';
   let train: L.Dataset;
   if (asValues.itemShape.length === 1 && asValues.itemShape[0] === 2) {
@@ -91,7 +83,7 @@ export function loadFlowData(o: Pick<FlowTrainOptions, 'data' | 'testData'>, spl
   }
   let test: L.Dataset;
   if (o.testData) {
-    test = userError(() => L.loadTestDataset(o.testData!, kind === 'points' ? { kind: 'any' } : {}));
+    test = asUserError(() => L.loadTestDataset(o.testData!, kind === 'points' ? { kind: 'any' } : {}));
     const want = train.itemShape.join(',');
     if (test.itemShape.join(',') !== want) throw new UserError(`--test-data ${o.testData}: examples of shape [${test.itemShape.join(', ')}], but the training data's are [${want}]`);
   } else {
@@ -156,7 +148,7 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
     throw new UserError(`--resume: ${out} has no checkpoint (${L.CHECKPOINT_FILE}) to resume from`);
   }
   if (resumable) {
-    saved = userError(() => L.readModelConfig(out));
+    saved = asUserError(() => L.readModelConfig(out));
     if (saved.kind !== L.FLOW_KIND) throw new UserError(`--resume: ${out} holds a '${saved.kind}' model, not 'flow'`);
   } else if (o.resume) {
     say(quiet, `${out} has no checkpoint yet; starting from the beginning`);
@@ -167,8 +159,8 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   const data = loadFlowData(o, splitRng);
   checkFinite(data.train);
   checkFinite(data.test);
-  const config = saved ? userError(() => L.validateFlowConfig(saved!.model as unknown as L.FlowConfig, `${join(out, L.CONFIG_FILE)}: model`)) : flowConfig(o, data, fromCli);
-  const model = userError(() => new L.FlowModel(config, modelRng));
+  const config = saved ? asUserError(() => L.validateFlowConfig(saved!.model as unknown as L.FlowConfig, `${join(out, L.CONFIG_FILE)}: model`)) : flowConfig(o, data, fromCli);
+  const model = asUserError(() => new L.FlowModel(config, modelRng));
   const dims = model.dim;
   const itemSize = data.train.itemShape.reduce((a, b) => a * b, 1);
   if (itemSize !== dims) throw new UserError(`${o.data}: examples of shape [${data.train.itemShape.join(', ')}], but the model in ${out} expects ${dims} values`);

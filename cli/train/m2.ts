@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../../src/index.js';
 import type { Dataset } from '../../src/index.js';
-import { UserError } from '../errors.js';
+import { UserError, asUserError } from '../errors.js';
 import { checkOutDir, checkTestShape, defaultRunDir, metricsUpTo } from '../outdir.js';
 import { progress, say } from '../progress.js';
 import type { VaeTrainOptions } from './vae.js';
@@ -27,17 +27,9 @@ export type OptionGiven = (name: string) => boolean;
 /** M2's defaults where the shared `train` options default to the VAE's (latent 20, hidden 400, relu). */
 export const M2_DEFAULTS = { latent: 50, hidden: [256], activation: 'softplus' as const };
 
-function wrap<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError((e as Error).message);
-  }
-}
 
 function loadData(o: M2TrainOptions, rng: L.Generator): { train: Dataset; test: Dataset } {
-  return wrap(() => {
+  return asUserError(() => {
     const splits = L.loadDataset(o.data, { labels: o.labels });
     const test = o.testData ? L.loadTestDataset(o.testData) : splits.test;
     checkTestShape(splits.train, test, o.testData);
@@ -55,7 +47,7 @@ function splitLabeled(train: Dataset, labeled: number, seed: number): { labeled:
   if (labeled % k !== 0) {
     throw new UserError(`--labeled ${labeled} must be a multiple of the ${k} classes: the labeled examples are drawn stratified, ${Math.floor(labeled / k) || 1} or ${Math.ceil(labeled / k)} per class would give ${k * (Math.floor(labeled / k) || 1)} or ${k * Math.ceil(labeled / k)}`);
   }
-  const indices = wrap(() => L.stratifiedIndices(train, labeled / k, new L.Generator(seed)));
+  const indices = asUserError(() => L.stratifiedIndices(train, labeled / k, new L.Generator(seed)));
   const taken = new Uint8Array(train.length);
   for (const i of indices) taken[i] = 1;
   const rest: number[] = [];
@@ -101,7 +93,7 @@ export function trainM2Cli(o: M2TrainOptions, given: OptionGiven): Record<string
   const alpha = saved ? (saved.training as { alpha: number }).alpha : o.alpha ?? 0.1 * n;
   const labeledBatch = o.labeledBatch ?? Math.min(o.batch, split.labeled.length);
   if (labeledBatch > split.labeled.length) throw new UserError(`--labeled-batch ${labeledBatch} is more than the ${split.labeled.length} labeled examples`);
-  const m2 = wrap(() => new L.M2(config, modelRng));
+  const m2 = asUserError(() => new L.M2(config, modelRng));
   const [c, h, w] = m2.config.inputShape;
   if (c !== channels || h !== height || w !== width) throw new UserError(`${o.data}: images are ${channels}x${height}x${width} but the model in ${out} expects ${c}x${h}x${w}`);
   // Test images get one fixed binarization; training batches fresh draws (dynamic) or one fixed draw (static).
