@@ -64,17 +64,42 @@ void knotsGrad(const double* gE, const double* frac, int64_t k, double min, doub
   }
 }
 
+/** One value's bin and its knots, over scratch reused for every value of a call (see BinAt in spline.ts). */
+struct BinAt {
+  const SplineShape& sh;
+  std::vector<double> scratch;
+  double *fw, *fh, *ew, *eh;
+  int64_t b = 0;
+  double xk = 0, wk = 0, yk = 0, hk = 0, dk = 0, dk1 = 0;
+
+  explicit BinAt(const SplineShape& shape) : sh(shape), scratch(4 * (shape.bins + 1)) {
+    fw = scratch.data();
+    fh = fw + (sh.bins + 1);
+    ew = fh + (sh.bins + 1);
+    eh = ew + (sh.bins + 1);
+  }
+
+  template <class T>
+  void locate(const T* uw, const T* uh, const T* ud, int64_t i, double v) {
+    const int64_t k = sh.bins;
+    rowKnots(uw + i * k, k, sh.minBinWidth, sh.tailBound, fw, ew);
+    rowKnots(uh + i * k, k, sh.minBinHeight, sh.tailBound, fh, eh);
+    b = binOf(v, sh.inverse ? eh : ew, k);
+    xk = ew[b];
+    wk = ew[b + 1] - ew[b];
+    yk = eh[b];
+    hk = eh[b + 1] - eh[b];
+    dk = knotDerivative(ud + i * (k - 1), b, k, sh.minDerivative);
+    dk1 = knotDerivative(ud + i * (k - 1), b + 1, k, sh.minDerivative);
+  }
+};
+
 }  // namespace
 
 template <class T>
 void rqSpline(const T* x, const T* uw, const T* uh, const T* ud, const SplineShape& sh, T* value, T* logDet) {
-  const int64_t k = sh.bins;
   const double bound = sh.tailBound;
-  std::vector<double> scratch(4 * (k + 1));
-  double* fw = scratch.data();
-  double* fh = fw + (k + 1);
-  double* ew = fh + (k + 1);
-  double* eh = ew + (k + 1);
+  BinAt at(sh);
   for (int64_t i = 0; i < sh.count; i++) {
     const double v = x[i];
     if (!(v >= -bound && v <= bound)) {
@@ -82,16 +107,8 @@ void rqSpline(const T* x, const T* uw, const T* uh, const T* ud, const SplineSha
       logDet[i] = 0;
       continue;
     }
-    rowKnots(uw + i * k, k, sh.minBinWidth, bound, fw, ew);
-    rowKnots(uh + i * k, k, sh.minBinHeight, bound, fh, eh);
-    const int64_t b = binOf(v, sh.inverse ? eh : ew, k);
-    const double xk = ew[b];
-    const double wk = ew[b + 1] - xk;
-    const double yk = eh[b];
-    const double hk = eh[b + 1] - yk;
-    const T* d = ud + i * (k - 1);
-    const double dk = knotDerivative(d, b, k, sh.minDerivative);
-    const double dk1 = knotDerivative(d, b + 1, k, sh.minDerivative);
+    at.locate(uw, uh, ud, i, v);
+    const double xk = at.xk, wk = at.wk, yk = at.yk, hk = at.hk, dk = at.dk, dk1 = at.dk1;
     const double s = hk / wk;
     const double c = dk + dk1 - 2 * s;
     double theta;
@@ -123,12 +140,9 @@ void rqSplineGrad(const T* x, const T* uw, const T* uh, const T* ud, const Splin
   const int64_t k = sh.bins;
   const double bound = sh.tailBound;
   const bool inverse = sh.inverse;
-  std::vector<double> scratch(7 * (k + 1));
-  double* fw = scratch.data();
-  double* fh = fw + (k + 1);
-  double* ew = fh + (k + 1);
-  double* eh = ew + (k + 1);
-  double* gew = eh + (k + 1);
+  BinAt at(sh);
+  std::vector<double> scratch(3 * (k + 1));
+  double* gew = scratch.data();
   double* geh = gew + (k + 1);
   double* gFrac = geh + (k + 1);
   for (int64_t i = 0; i < sh.count * k; i++) guw[i] = guh[i] = 0;
@@ -139,16 +153,10 @@ void rqSplineGrad(const T* x, const T* uw, const T* uh, const T* ud, const Splin
       gx[i] = gValue[i];
       continue;
     }
-    rowKnots(uw + i * k, k, sh.minBinWidth, bound, fw, ew);
-    rowKnots(uh + i * k, k, sh.minBinHeight, bound, fh, eh);
-    const int64_t b = binOf(v, inverse ? eh : ew, k);
-    const double xk = ew[b];
-    const double wk = ew[b + 1] - xk;
-    const double yk = eh[b];
-    const double hk = eh[b + 1] - yk;
+    at.locate(uw, uh, ud, i, v);
+    const int64_t b = at.b;
+    const double xk = at.xk, wk = at.wk, yk = at.yk, hk = at.hk, dk = at.dk, dk1 = at.dk1;
     const T* d = ud + i * (k - 1);
-    const double dk = knotDerivative(d, b, k, sh.minDerivative);
-    const double dk1 = knotDerivative(d, b + 1, k, sh.minDerivative);
     const double s = hk / wk;
     const double c = dk + dk1 - 2 * s;
     const double gv = gValue[i];
@@ -236,8 +244,8 @@ void rqSplineGrad(const T* x, const T* uw, const T* uh, const T* ud, const Splin
     gew[b + 1] += gWk;
     geh[b] += gYk - gHk;
     geh[b + 1] += gHk;
-    knotsGrad(gew, fw, k, sh.minBinWidth, bound, gFrac, guw + i * k);
-    knotsGrad(geh, fh, k, sh.minBinHeight, bound, gFrac, guh + i * k);
+    knotsGrad(gew, at.fw, k, sh.minBinWidth, bound, gFrac, guw + i * k);
+    knotsGrad(geh, at.fh, k, sh.minBinHeight, bound, gFrac, guh + i * k);
     T* gd = gud + i * (k - 1);
     if (b >= 1) gd[b - 1] = static_cast<T>(static_cast<double>(gd[b - 1]) + gDk / (1 + std::exp(-static_cast<double>(d[b - 1]))));
     if (b + 1 <= k - 1) gd[b] = static_cast<T>(static_cast<double>(gd[b]) + gDk1 / (1 + std::exp(-static_cast<double>(d[b]))));

@@ -57,15 +57,53 @@ function binOf(v: number, edges: Float64Array, k: number): number {
 }
 
 /**
+ * One value's bin and its knots: the scratch of a kernel call, reused for
+ * every value (`locate` fills the fields for row i at v).
+ */
+class BinAt {
+  readonly fw: Float64Array;
+  readonly fh: Float64Array;
+  readonly ew: Float64Array;
+  readonly eh: Float64Array;
+  b = 0;
+  xk = 0;
+  wk = 0;
+  yk = 0;
+  hk = 0;
+  dk = 0;
+  dk1 = 0;
+
+  constructor(private readonly shape: SplineShape) {
+    const k = shape.bins;
+    this.fw = new Float64Array(k);
+    this.fh = new Float64Array(k);
+    this.ew = new Float64Array(k + 1);
+    this.eh = new Float64Array(k + 1);
+  }
+
+  locate(uw: FloatArray, uh: FloatArray, ud: FloatArray, i: number, v: number): void {
+    const { bins: k, tailBound: bound, minBinWidth, minBinHeight, minDerivative, inverse } = this.shape;
+    const { fw, fh, ew, eh } = this;
+    rowKnots(uw, i * k, k, minBinWidth, bound, fw, ew);
+    rowKnots(uh, i * k, k, minBinHeight, bound, fh, eh);
+    const b = binOf(v, inverse ? eh : ew, k);
+    this.b = b;
+    this.xk = ew[b];
+    this.wk = ew[b + 1] - ew[b];
+    this.yk = eh[b];
+    this.hk = eh[b + 1] - eh[b];
+    this.dk = knotDerivative(ud, i * (k - 1), b, k, minDerivative);
+    this.dk1 = knotDerivative(ud, i * (k - 1), b + 1, k, minDerivative);
+  }
+}
+
+/**
  * value[i], logDet[i] = the spline of row i at x[i] (or its inverse) and
  * log |d value / d x|; the identity and 0 outside [-B, B].
  */
 export function rqSpline(x: FloatArray, uw: FloatArray, uh: FloatArray, ud: FloatArray, shape: SplineShape, value: FloatArray, logDet: FloatArray): void {
-  const { count, bins: k, tailBound: bound, minBinWidth, minBinHeight, minDerivative: minD, inverse } = shape;
-  const fw = new Float64Array(k);
-  const fh = new Float64Array(k);
-  const ew = new Float64Array(k + 1);
-  const eh = new Float64Array(k + 1);
+  const { count, tailBound: bound, inverse } = shape;
+  const at = new BinAt(shape);
   for (let i = 0; i < count; i++) {
     const v = x[i];
     if (!(v >= -bound && v <= bound)) {
@@ -73,15 +111,8 @@ export function rqSpline(x: FloatArray, uw: FloatArray, uh: FloatArray, ud: Floa
       logDet[i] = 0;
       continue;
     }
-    rowKnots(uw, i * k, k, minBinWidth, bound, fw, ew);
-    rowKnots(uh, i * k, k, minBinHeight, bound, fh, eh);
-    const b = binOf(v, inverse ? eh : ew, k);
-    const xk = ew[b];
-    const wk = ew[b + 1] - xk;
-    const yk = eh[b];
-    const hk = eh[b + 1] - yk;
-    const dk = knotDerivative(ud, i * (k - 1), b, k, minD);
-    const dk1 = knotDerivative(ud, i * (k - 1), b + 1, k, minD);
+    at.locate(uw, uh, ud, i, v);
+    const { xk, wk, yk, hk, dk, dk1 } = at;
     const s = hk / wk;
     const c = dk + dk1 - 2 * s;
     let theta: number;
@@ -116,11 +147,8 @@ export function rqSplineGrad(
   x: FloatArray, uw: FloatArray, uh: FloatArray, ud: FloatArray, shape: SplineShape,
   gValue: FloatArray, gLogDet: FloatArray, gx: FloatArray, guw: FloatArray, guh: FloatArray, gud: FloatArray,
 ): void {
-  const { count, bins: k, tailBound: bound, minBinWidth, minBinHeight, minDerivative: minD, inverse } = shape;
-  const fw = new Float64Array(k);
-  const fh = new Float64Array(k);
-  const ew = new Float64Array(k + 1);
-  const eh = new Float64Array(k + 1);
+  const { count, bins: k, tailBound: bound, minBinWidth, minBinHeight, inverse } = shape;
+  const at = new BinAt(shape);
   const gew = new Float64Array(k + 1);
   const geh = new Float64Array(k + 1);
   const gFrac = new Float64Array(k);
@@ -133,16 +161,9 @@ export function rqSplineGrad(
       gx[i] = gValue[i];
       continue;
     }
-    rowKnots(uw, i * k, k, minBinWidth, bound, fw, ew);
-    rowKnots(uh, i * k, k, minBinHeight, bound, fh, eh);
-    const b = binOf(v, inverse ? eh : ew, k);
-    const xk = ew[b];
-    const wk = ew[b + 1] - xk;
-    const yk = eh[b];
-    const hk = eh[b + 1] - yk;
+    at.locate(uw, uh, ud, i, v);
+    const { b, xk, wk, yk, hk, dk, dk1 } = at;
     const dOff = i * (k - 1);
-    const dk = knotDerivative(ud, dOff, b, k, minD);
-    const dk1 = knotDerivative(ud, dOff, b + 1, k, minD);
     const s = hk / wk;
     const c = dk + dk1 - 2 * s;
     const gv = gValue[i];
@@ -254,8 +275,8 @@ export function rqSplineGrad(
     gew[b + 1] += gWk;
     geh[b] += gYk - gHk;
     geh[b + 1] += gHk;
-    knotsGrad(gew, fw, k, minBinWidth, bound, gFrac, guw, i * k);
-    knotsGrad(geh, fh, k, minBinHeight, bound, gFrac, guh, i * k);
+    knotsGrad(gew, at.fw, k, minBinWidth, bound, gFrac, guw, i * k);
+    knotsGrad(geh, at.fh, k, minBinHeight, bound, gFrac, guh, i * k);
     // Interior derivatives: minD + softplus(ud), d/dud = sigmoid(ud).
     if (b >= 1) gud[dOff + b - 1] += gDk / (1 + Math.exp(-ud[dOff + b - 1]));
     if (b + 1 <= k - 1) gud[dOff + b] += gDk1 / (1 + Math.exp(-ud[dOff + b]));
