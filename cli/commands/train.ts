@@ -57,6 +57,7 @@ export function trainCommand(): Command {
     .option('--flow <kind>', 'flow: realnvp (affine couplings, batch norm between), glow (ActNorm, LU 1x1 mixing, coupling), maf (MADE layers, batch norm between) or spline (rational-quadratic spline couplings); --data also takes the toy densities two-moons, rings, eight-gaussians, checkerboard', 'realnvp')
     .option('--layers <n>', 'flow: coupling layers (realnvp, spline) or steps (glow)', positiveInt('--layers'), 8)
     .option('--levels <l>', 'flow realnvp|glow on images with --arch conv: the multi-scale architecture with l levels (squeeze, --layers steps, factor out half the channels); H and W divisible by 2^l', positiveInt('--levels'))
+    .option('--lr-schedule <s>', "flow: the learning rate, constant or cosine (decays to lr/100 over the run's steps)", oneOf('--lr-schedule', ['constant', 'cosine']))
     .option('--bins <k>', 'flow spline: bins of each spline (default 8)', positiveInt('--bins'))
     .option('--tail-bound <b>', 'flow spline: the splines cover [-b, b], the identity outside (default 5 for points, 15 for logit pixels)', positiveNumber('--tail-bound'))
     .option('--solver <name>', 'cnf: ODE solver, dopri5 (adaptive), rk4 or euler (fixed steps of --step-size)', oneOf('--solver', ['dopri5', 'rk4', 'euler']))
@@ -86,12 +87,14 @@ Examples:
   latent train flow --data two-moons --epochs 20    # RealNVP on a toy density: test log-likelihood vs -H(p), density.png
   latent train flow --data mnist --layers 6 --hidden 256,256   # dequantized digits: bits/dim, samples.png
   latent train flow --data points.csv --flow glow   # any 2-D points (CSV/NPY): data histogram | learned density
-  latent train flow --data rings --flow spline --bins 16   # rational-quadratic spline couplings
+  latent train flow --data rings --flow spline --bins 16 --lr-schedule cosine   # rational-quadratic spline couplings
   latent train cnf --data two-moons --epochs 10  # FFJORD-style CNF: test log-likelihood vs -H(p), density.png
   latent train cnf --data points.csv --trace hutchinson --adjoint --solver dopri5 --rtol 1e-5 --atol 1e-5`)
     .action((model: string, opts: VaeTrainOptions & { resume: boolean }, cmd: Command) => {
       const kind = oneOf('model', MODELS)(model);
       if (opts.resume && !opts.out) throw new UserError('--resume needs --out DIR, the run to continue');
+      const flowOnly = ['lrSchedule', 'bins', 'tailBound', 'levels'].find((n) => cmd.getOptionValueSource(n) === 'cli');
+      if (flowOnly && kind !== 'flow') throw new UserError(`--${flowOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to latent train flow, not ${kind}`);
       if (kind === 'm2') {
         const summary = trainM2Cli(opts as unknown as M2TrainOptions, (name) => cmd.getOptionValueSource(name) === 'cli');
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -23,6 +23,8 @@ export interface FlowTrainOptions {
   epochs: number;
   batch: number;
   lr: number;
+  /** 'constant' (default) or 'cosine': decay to lr / 100 over the run's steps. */
+  lrSchedule?: string;
   seed: number;
   clip?: number;
   out?: string;
@@ -121,6 +123,12 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
   };
 }
 
+/** Cosine annealing from lr to lr / 100 over `total` steps (Loshchilov & Hutter 2017, without restarts), as a function of the step. */
+export function cosineLr(lr: number, step: number, total: number): number {
+  const t = Math.min(step, total) / Math.max(total, 1);
+  return lr / 100 + (lr - lr / 100) * 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
 /** Data batches as the model sees them: points as they are; images dequantized ((k + u) / 256), shaped to the event. */
 export function prepare(x: L.Tensor, data: FlowData, eventShape: number[], rng: L.Generator): L.Tensor {
   if (data.kind === 'points') return x;
@@ -166,6 +174,9 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   if (itemSize !== dims) throw new UserError(`${o.data}: examples of shape [${data.train.itemShape.join(', ')}], but the model in ${out} expects ${dims} values`);
   if (data.train.length < 2) throw new UserError(`${o.data}: needs at least 2 training examples`);
   const batch = Math.min(o.batch, data.train.length);
+  const schedule = saved ? String(saved.training?.lrSchedule ?? 'constant') : (o.lrSchedule ?? 'constant');
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new UserError(`--lr-schedule must be constant or cosine, got '${schedule}'`);
+  if (saved && fromCli('lrSchedule') && o.lrSchedule !== schedule) throw new UserError(`--resume: ${out} was trained with --lr-schedule ${schedule}; resume it with the same schedule`);
   const optimizer = new L.Adam(model.parameters(), { lr: o.lr });
   mkdirSync(join(out, 'checkpoint'), { recursive: true });
   let state: L.TrainerState | undefined;
@@ -179,10 +190,16 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
     L.writeModelConfig(out, {
       format: 'latent-model', version: 1, kind: L.FLOW_KIND, model: config as unknown as Record<string, unknown>,
       data: { spec: o.data, testData: o.testData ?? null, kind: data.kind, train: data.train.length, test: data.test.length, ...(data.kind === 'images' ? { dequantization: 'uniform', logitLambda: LOGIT_LAMBDA, image: [data.train.image!.channels, data.train.image!.height, data.train.image!.width] } : {}) },
-      training: { epochs: o.epochs, batch, lr: o.lr, seed: o.seed, backend: L.getBackend() },
+      training: { epochs: o.epochs, batch, lr: o.lr, lrSchedule: schedule, seed: o.seed, backend: L.getBackend() },
     });
   }
   const batchesPerEpoch = L.numBatches(data.train.length, batch, true);
+  // A cosine schedule is a function of the step (and of the halvings forced by non-finite steps), so a resumed run continues it.
+  const cosine = schedule === 'cosine';
+  const baseLr = saved ? Number(saved.training?.lr ?? o.lr) : o.lr;
+  let halvings = state?.lrHalvings ?? 0;
+  const lrAt = (step: number) => cosineLr(baseLr, step, o.epochs * batchesPerEpoch) * 0.5 ** halvings;
+  if (cosine) optimizer.lr = lrAt(state?.step ?? 0);
   const bar = progress(o.progress && !quiet);
   say(quiet, `training a ${config.flow} flow (${config.levels !== undefined ? `${config.levels} levels of ` : ''}${config.layers} layers, hidden ${config.hidden.join(',')}, ${model.numParameters()} parameters) on ${o.data} (${data.train.length} ${data.kind}, ${L.getBackend()} kernels) into ${out}`);
   let running = 0;
@@ -198,10 +215,14 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
         return { loss: nll, stats: {} };
       },
       onStep: (r) => {
+        if (cosine) optimizer.lr = lrAt(r.step);
         running = running === 0 ? r.loss : 0.95 * running + 0.05 * r.loss;
         bar.update(r.batch, { NLL: running.toFixed(3) });
       },
-      onNonFinite: (step, q, lr) => say(quiet, `step ${step}: ${q} is not finite; skipped, learning rate lowered to ${lr}`),
+      onNonFinite: (step, q, lr) => {
+        halvings++;
+        say(quiet, `step ${step}: ${q} is not finite; skipped, learning rate lowered to ${lr}`);
+      },
       onEpoch: (r) => {
         bar.stop();
         metrics.push(JSON.stringify({ epoch: r.epoch, step: r.step, seconds: Number(r.seconds.toFixed(3)), nll: r.means.loss, lr: optimizer.lr }));

@@ -82,7 +82,7 @@ test('latent train flow --flow maf: the autoregressive flow of src/flows on 2-D 
 
 test('latent train flow --flow spline: rational-quadratic spline couplings on the rings, saved and reloaded with their bins and bound', () => {
   const out = join(root, 'spline');
-  const r = latent('train', 'flow', '--data', 'rings', '--flow', 'spline', '--layers', '2', '--bins', '4', '--tail-bound', '4', '--hidden', '16', '--epochs', '1', '--batch', '1000', '--out', out, '--json');
+  const r = latent('train', 'flow', '--data', 'rings', '--flow', 'spline', '--layers', '2', '--bins', '4', '--tail-bound', '4', '--hidden', '16', '--epochs', '2', '--batch', '1000', '--lr-schedule', 'cosine', '--out', out, '--json');
   assert.equal(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.flow, 'spline');
@@ -93,6 +93,18 @@ test('latent train flow --flow spline: rational-quadratic spline couplings on th
   const { model } = loadFlowDir(out);
   assert.equal(model.config.bins, 4);
   assert.ok(existsSync(join(out, 'density.png')));
+  // Cosine decay from 1e-3 to 1e-5 over 2 epochs of 20 steps: lr/100 + (lr - lr/100) (1 + cos(pi t/T)) / 2 after each epoch.
+  const lrs = () => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).lr as number);
+  const cos = (t: number, total: number) => 1e-5 + (1e-3 - 1e-5) * 0.5 * (1 + Math.cos((Math.PI * t) / total));
+  assert.deepEqual(lrs().map((v) => v.toPrecision(10)), [cos(20, 40), cos(40, 40)].map((v) => v.toPrecision(10)));
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.lrSchedule, 'cosine');
+  // Resumed with one more epoch, the schedule is a function of the step over the new length.
+  const more = latent('train', 'flow', '--data', 'rings', '--epochs', '3', '--batch', '1000', '--out', out, '--resume', '--json');
+  assert.equal(more.status, 0, more.stderr);
+  assert.equal(lrs()[2].toPrecision(10), cos(60, 60).toPrecision(10));
+  const other = latent('train', 'flow', '--data', 'rings', '--epochs', '4', '--batch', '1000', '--out', out, '--resume', '--lr-schedule', 'constant');
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /was trained with --lr-schedule cosine; resume it with the same schedule/);
 });
 
 test('latent train flow rejects bad input with exit 1 and writes nothing', () => {
@@ -115,7 +127,13 @@ test('latent train flow rejects bad input with exit 1 and writes nothing', () =>
   const one = latent('train', 'flow', '--data', 'two-moons', '--flow', 'spline', '--bins', '1', '--out', join(root, 'bad5'));
   assert.equal(one.status, 1);
   assert.match(one.stderr, /--bins must be at least 2, got 1/);
-  for (const d of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) assert.ok(!existsSync(join(root, d)), `${d} was created`);
+  const vae = latent('train', 'vae', '--lr-schedule', 'cosine', '--out', join(root, 'bad6'));
+  assert.equal(vae.status, 1);
+  assert.match(vae.stderr, /--lr-schedule applies to latent train flow, not vae/);
+  const sched = latent('train', 'flow', '--data', 'two-moons', '--lr-schedule', 'step', '--out', join(root, 'bad7'));
+  assert.equal(sched.status, 1);
+  assert.match(sched.stderr, /--lr-schedule/);
+  for (const d of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad6', 'bad7']) assert.ok(!existsSync(join(root, d)), `${d} was created`);
 });
 
 test('latent train flow --arch conv --levels: the multi-scale flow on 4x4 images trains and reports bits/dim; impossible levels are refused', () => {
