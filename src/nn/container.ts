@@ -1,5 +1,14 @@
 import type { Tensor } from '../tensor/tensor.js';
+import type { Activation } from '../ops/index.js';
 import { Module } from './module.js';
+import { Linear } from './linear.js';
+import { ReLU, Sigmoid, Tanh } from './activation.js';
+
+/** The fused-kernel name of an activation module of exactly these classes (subclasses may change forward), else null. */
+function fusableActivation(m: Module): Activation | null {
+  const proto = Object.getPrototypeOf(m);
+  return proto === ReLU.prototype ? 'relu' : proto === Tanh.prototype ? 'tanh' : proto === Sigmoid.prototype ? 'sigmoid' : null;
+}
 
 /**
  * Modules applied one after another, named `0`, `1`, ... like
@@ -45,7 +54,18 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.#layers) h = m.forward(h);
+    const layers = this.#layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      // A plain Linear followed by ReLU, Tanh or Sigmoid runs as one fused op (the same values; one pass less).
+      const act = i + 1 < layers.length && Object.getPrototypeOf(m) === Linear.prototype ? fusableActivation(layers[i + 1]) : null;
+      if (act) {
+        h = (m as Linear).forwardActivated(h, act);
+        i++;
+      } else {
+        h = m.forward(h);
+      }
+    }
     return h;
   }
 }

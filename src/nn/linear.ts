@@ -1,6 +1,6 @@
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
-import { linear } from '../ops/index.js';
+import { linear, type Activation } from '../ops/index.js';
 import type { Generator } from '../random/index.js';
 import { Module } from './module.js';
 import { kaimingUniform, uniform_ } from './init.js';
@@ -60,11 +60,21 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardActivated(x, 'identity');
+  }
+
+  /**
+   * act(x W^T + b): the layer and the activation after it in one pass over
+   * the output (ops/fused.ts `linear`), bit for bit what `forward` and the
+   * activation's op give one after the other. `Sequential` calls it for a
+   * Linear followed by ReLU, Tanh or Sigmoid.
+   */
+  forwardActivated(x: Tensor, act: Activation): Tensor {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear: input of shape [${x.shape.join(', ')}] must end in inFeatures = ${this.inFeatures}`);
     }
-    // One GEMM reading W transposed in place, the bias added in one pass over its output (ops/fused.ts).
-    return linear(x, this.weight, this.bias);
+    // One GEMM reading W transposed in place, the bias and activation applied in one pass over its output.
+    return linear(x, this.weight, this.bias, act);
   }
 
   protected override extraRepr(): string {

@@ -260,3 +260,36 @@ test('gradients flow through a Sequential to every parameter', () => {
   y.backward();
   for (const [name, p] of net.namedParameters()) assert.ok(p.grad && p.grad.data.some((v) => v !== 0), name);
 });
+
+test('Sequential runs Linear + ReLU/Tanh/Sigmoid fused, with the same bits as layer by layer, and leaves subclasses alone', () => {
+  const g = new Generator(11);
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const act of [new ReLU(), new Tanh(), new Sigmoid()]) {
+      const lin = new Linear(6, 5, { rng: g, dtype });
+      const net = new Sequential(lin, act, new Linear(5, 3, { rng: g, dtype }));
+      const data = Array.from({ length: 4 * 6 }, () => g.normal01());
+      const x1 = tensor(data, { dtype }).reshape([4, 6]).requireGrad();
+      const x2 = tensor(data, { dtype }).reshape([4, 6]).requireGrad();
+      const fused = net.forward(x1);
+      // Layer by layer, each module's own forward.
+      const byLayer = net.at(2).forward(act.forward(lin.forward(x2)));
+      assert.deepEqual([...fused.data], [...byLayer.data], `${dtype} ${act.constructor.name} forward`);
+      const w = tensor(Array.from({ length: 12 }, (_, i) => 0.3 + i / 7), { dtype }).reshape([4, 3]);
+      sum(mul(fused, w)).backward();
+      const gFused = [x1.grad!, ...net.parameters().map((p) => p.grad!)].map((t) => [...t.data]);
+      net.zeroGrad();
+      sum(mul(byLayer, w)).backward();
+      const gLayer = [x2.grad!, ...net.parameters().map((p) => p.grad!)].map((t) => [...t.data]);
+      assert.deepEqual(gFused, gLayer, `${dtype} ${act.constructor.name} gradients`);
+    }
+  }
+  // A subclass of Linear may change forward (MADE's masked layer does): it is not fused.
+  class Doubled extends Linear {
+    override forward(x: Tensor): Tensor {
+      return mul(super.forward(x), 2);
+    }
+  }
+  const d = new Doubled(2, 2, { rng: g });
+  const out = new Sequential(d, new ReLU()).forward(tensor([[1, -1]]));
+  assert.deepEqual([...out.data], [...d.forward(tensor([[1, -1]])).data].map((v) => Math.max(v, 0)));
+});

@@ -1,6 +1,6 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/create.js';
-import { add, clamp, concat, exp, log, log1p, mul, neg, reshape, sub } from '../../ops/index.js';
+import { add, bernoulliLogProbFromLogits, clamp, concat, exp, log, log1p, mul, neg, reshape, sub } from '../../ops/index.js';
 import { noGrad } from '../../autograd/mode.js';
 import { Module, Linear, Sequential, Conv2d, ConvTranspose2d, Flatten, Unflatten, mlp, activation } from '../../nn/index.js';
 import { Normal, Independent, Bernoulli, type Distribution } from '../../distributions/index.js';
@@ -218,6 +218,8 @@ export class VAE extends Module<[Tensor], Tensor> {
   logLikelihood(x: Tensor, z: Tensor, y?: Tensor, mask?: Tensor): Tensor {
     const xf = this.flat(x);
     const out = this.decode(z, y);
+    // Bernoulli decoders: x l - softplus(l) summed over the pixels in one fused pass (and one for its gradient).
+    if (!mask && this.config.likelihood === 'bernoulli') return bernoulliLogProbFromLogits(xf, out);
     if (!mask) return this.pixelLikelihood(out).logProb(xf);
     return mul(this.pixelBase(out).logProb(xf), this.flat(mask)).sum(-1);
   }
