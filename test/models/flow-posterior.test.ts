@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AmortizedPlanarFlow, ContextIAF, FlowPosteriorDistribution, Generator, Normal, Independent, Tensor, VAE, Adam, evaluateVae,
-  logImportanceWeights, makeObjective, randn, rand, loadDataset, flattenImages, binarizeDataset, slice, exp, mul, type VaeConfig,
+  logImportanceWeights, makeObjective, randn, rand, loadDataset, flattenImages, binarizeDataset, slice, exp, mul, posteriorMeans, inpaint, ones, type VaeConfig,
 } from '../../src/index.js';
 import { bruteForceLogDet } from '../flows/checks.js';
 
@@ -131,6 +131,17 @@ test('flow posteriors on a convolutional and a conditional VAE: shapes, finite l
     const q = vae.posterior(x, cond);
     const viaMu = vae.mean(q.mu, cond);
     if (cfg.posterior.flow === 'iaf') assert.ok([...r.data].some((v, i) => v !== viaMu.data[i]));
+    // Latent maps and mean inpainting use the same point: the flow's image of the base mean.
+    const loc = vae.posteriorLocation(x, cond);
+    assert.deepEqual([...r.data], [...vae.mean(loc, cond).data]);
+    assert.deepEqual([...posteriorMeans(vae, x, { y: cond })], [...loc.data].map((v) => v));
+    const filled = inpaint(vae, x, ones([3, 64]), { method: 'mean', y: cond, rng: new Generator(9) }).completed;
+    assert.deepEqual([...filled.data], [...x.data], 'every pixel observed: nothing changes');
+    // Half the pixels missing: they are the decoder mean at the location of q(z | x_obs).
+    const half = new Tensor(Float32Array.from({ length: 3 * 64 }, (_, i) => (i % 64 < 32 ? 1 : 0)), [3, 64]);
+    const completed = inpaint(vae, x, half, { method: 'mean', y: cond, rng: new Generator(9) }).completed;
+    const expected = vae.mean(vae.posteriorLocation(x, cond, half), cond);
+    for (let i = 0; i < 3 * 64; i++) assert.equal(completed.data[i], half.data[i] ? x.data[i] : expected.data[i], `pixel ${i}`);
   }
 });
 

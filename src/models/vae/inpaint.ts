@@ -208,7 +208,8 @@ export function mwgLogAcceptance(vae: VAE, xhat: Tensor, zCurrent: Tensor, zProp
  * Fills the missing pixels of x (mask 0) from the observed ones (mask 1),
  * never changing an observed pixel.
  *
- * - `mean`: decode the posterior mean of q(z | x_obs) (the encoder sees
+ * - `mean`: decode the posterior mean of q(z | x_obs) (`VAE.posteriorLocation`:
+ *   the flow's image of the base mean with a flow posterior; the encoder sees
  *   x ⊙ mask, and the mask with `maskInput`).
  * - `pseudo-gibbs` (Rezende, Mohamed & Wierstra 2014, §5): alternate
  *   z ~ q(z | x̂) and x_miss ~ p(x_miss | z), always accepting; its
@@ -243,7 +244,7 @@ export function inpaint(vae: VAE, x: Tensor, mask: Tensor, o: InpaintOptions): I
   vae.eval();
   try {
     return noGrad(() => {
-      const mu0 = vae.posterior(xf, o.y, m).mu;
+      const mu0 = vae.posteriorLocation(xf, o.y, m);
       let out = vae.decode(mu0, o.y);
       if (method === 'mean') return { completed: merge(xf, vae.mean(mu0, o.y), m) };
       let z = mu0;

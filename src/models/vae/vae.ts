@@ -235,13 +235,20 @@ export class VAE extends Module<[Tensor], Tensor> {
     return noGrad(() => this.mean(this.prior([n]).sample(rng), y));
   }
 
-  /** Reconstruction: the decoder mean at the posterior mean, [B, D] (with a flow posterior, at the flow's image of the base mean). */
+  /**
+   * One point of q(z | x[, y]) in the latent space the decoder reads, [B, latent]:
+   * the posterior mean for a Gaussian q; for a flow posterior, the flow's
+   * image of the base mean (the mode's image, not the mean of q). What
+   * reconstructions, latent maps and interpolations use.
+   */
+  posteriorLocation(x: Tensor, y?: Tensor, inputMask?: Tensor): Tensor {
+    const q = this.posterior(x, y, inputMask);
+    return q.dist instanceof FlowPosteriorDistribution ? q.dist.flow.transform(q.mu, q.dist.context).value : q.mu;
+  }
+
+  /** Reconstruction: the decoder mean at `posteriorLocation`, [B, D]. */
   reconstruct(x: Tensor, y?: Tensor): Tensor {
-    return noGrad(() => {
-      const q = this.posterior(x, y);
-      const z = q.dist instanceof FlowPosteriorDistribution ? q.dist.flow.transform(q.mu, q.dist.context).value : q.mu;
-      return this.mean(z, y);
-    });
+    return noGrad(() => this.mean(this.posteriorLocation(x, y), y));
   }
 
   forward(x: Tensor): Tensor {

@@ -7,7 +7,8 @@ import type { VAE } from './vae.js';
 
 /**
  * The posterior means mu(x) of q(z | x[, y]) in float64, [N, latent]
- * row-major, computed in batches.
+ * row-major, computed in batches (with a flow posterior, the flow's image of
+ * the base mean: `VAE.posteriorLocation`, the point reconstructions decode).
  *
  * @example
  * const mu = posteriorMeans(vae, testX);   // Float64Array of N * latent
@@ -21,7 +22,7 @@ export function posteriorMeans(vae: VAE, x: Tensor, o: { y?: Tensor; batchSize?:
   noGrad(() => {
     for (let s = 0; s < n; s += bs) {
       const e = Math.min(n, s + bs);
-      out.set(vae.posterior(slice(xf, 0, s, e), o.y && slice(o.y, 0, s, e)).mu.data, s * l);
+      out.set(vae.posteriorLocation(slice(xf, 0, s, e), o.y && slice(o.y, 0, s, e)).data, s * l);
     }
   });
   return out;
