@@ -4,7 +4,7 @@
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { full } from '../tensor/create.js';
 import { exp } from '../ops/index.js';
-import type { Generator } from '../random/generator.js';
+import { Generator } from '../random/generator.js';
 import type { Distribution } from '../distributions/distribution.js';
 import { Independent } from '../distributions/independent.js';
 import { Normal } from '../distributions/normal.js';
@@ -13,11 +13,12 @@ import { Bijector, BijectorTransform, FlowSequence } from '../flows/bijector.js'
 import { PlanarFlow } from '../flows/autoregressive/planar.js';
 import { RadialFlow } from '../flows/autoregressive/radial.js';
 import { InverseAutoregressiveFlow, MaskedAutoregressiveFlow } from '../flows/autoregressive/maf.js';
+import { SplineCoupling } from '../flows/layers/spline.js';
 import { checkInteger, checkPositive, describe } from './checks.js';
 import type { VariationalFamily } from './families.js';
 
 /** The flow layers `FlowFamily` can build by name. */
-export type FlowFamilyKind = 'planar' | 'radial' | 'iaf' | 'maf';
+export type FlowFamilyKind = 'planar' | 'radial' | 'iaf' | 'maf' | 'spline';
 
 /** Options of `FlowFamily`. */
 export interface FlowFamilyOptions {
@@ -27,8 +28,11 @@ export interface FlowFamilyOptions {
   flow?: FlowFamilyKind;
   /** Number of layers K (default 8). */
   layers?: number;
-  /** MADE hidden widths of 'iaf' and 'maf' layers (default [4 dim]). */
+  /** MADE hidden widths of 'iaf' and 'maf' layers, conditioner widths of 'spline' couplings (default [4 dim]). */
   hidden?: number[];
+  /** 'spline': bins of each spline (default 8) and the interval [-tailBound, tailBound] they cover (default 5). */
+  bins?: number;
+  tailBound?: number;
   /** Your own layers instead (forward = base -> sample; parameters must share `dtype`). */
   bijectors?: Bijector[];
   /** Parameter dtype (default float64, as the Gaussian families). */
@@ -62,7 +66,10 @@ class CachingBijectorTransform extends BijectorTransform {
  * learned, and log q(zeta) = log N(z_0; mu, sigma) - sum_k log |det df_k/dz_{k-1}|.
  * Layers: planar or radial (Rezende & Mohamed 2015), IAF (one pass per draw,
  * Kingma et al. 2016) or MAF (D passes per draw), alternating the
- * autoregressive order between layers; or any `Bijector`s of your own.
+ * autoregressive order between layers, rational-quadratic spline couplings
+ * (Durkan et al. 2019) alternating halves; or any `Bijector`s of your own.
+ * The invertible kinds built by name also give `detachedDistribution`, so
+ * `advi`'s sticking-the-landing gradient works with them.
  * Hand it to `advi` as `family`. `logProb` of the family's own draws uses the
  * cached log-determinants, so flows without an inverse (planar, radial)
  * work; at other points it needs an invertible flow.
@@ -86,6 +93,13 @@ export class FlowFamily implements VariationalFamily {
   readonly logScale: Tensor;
   /** The flow, f_1 first. */
   readonly flow: FlowSequence;
+  /**
+   * q with the parameters cut from the graph, for `advi`'s sticking-the-landing
+   * gradient (Roeder et al. 2017): present for the invertible kinds built by
+   * name ('iaf', 'maf', 'spline'), whose log q at a draw can go through the
+   * inverse; absent for planar and radial layers and for your own bijectors.
+   */
+  readonly detachedDistribution?: () => Distribution;
 
   constructor(dim: number, options: FlowFamilyOptions) {
     const fn = 'FlowFamily';
@@ -107,17 +121,31 @@ export class FlowFamily implements VariationalFamily {
       const k = options.layers === undefined ? 8 : checkInteger(fn, 'layers', options.layers, 1);
       const kind = options.flow ?? 'planar';
       const rng = options.rng;
-      const make = (i: number): Bijector => {
+      if (kind === 'spline' && dim < 2) throw new Error(`${fn}: spline couplings need dim >= 2 (one half conditions the other), got ${dim}`);
+      const make = (i: number, r: Generator): Bijector => {
         const order = i % 2 === 0 ? 'natural' : 'reversed';
         switch (kind) {
-          case 'planar': return new PlanarFlow(dim, { rng, dtype });
-          case 'radial': return new RadialFlow(dim, { rng, dtype });
-          case 'iaf': return new InverseAutoregressiveFlow(dim, { rng, dtype, hidden: options.hidden, order, activation: 'tanh', gateBias: 2 });
-          case 'maf': return new MaskedAutoregressiveFlow(dim, { rng, dtype, hidden: options.hidden, order, activation: 'tanh', zeroInit: true });
-          default: throw new Error(`${fn}: flow must be 'planar', 'radial', 'iaf' or 'maf', got ${describe(kind)}`);
+          case 'planar': return new PlanarFlow(dim, { rng: r, dtype });
+          case 'radial': return new RadialFlow(dim, { rng: r, dtype });
+          case 'iaf': return new InverseAutoregressiveFlow(dim, { rng: r, dtype, hidden: options.hidden, order, activation: 'tanh', gateBias: 2 });
+          case 'maf': return new MaskedAutoregressiveFlow(dim, { rng: r, dtype, hidden: options.hidden, order, activation: 'tanh', zeroInit: true });
+          case 'spline': return new SplineCoupling(dim, {
+            rng: r, dtype, hidden: options.hidden ?? [4 * dim], activation: 'tanh', invertMask: i % 2 === 1, bins: options.bins ?? 8, tailBound: options.tailBound ?? 5,
+          });
+          default: throw new Error(`${fn}: flow must be 'planar', 'radial', 'iaf', 'maf' or 'spline', got ${describe(kind)}`);
         }
       };
-      layers = Array.from({ length: k }, (_, i) => make(i));
+      layers = Array.from({ length: k }, (_, i) => make(i, rng));
+      if (kind === 'iaf' || kind === 'maf' || kind === 'spline') {
+        // The same layers again, for q with the parameters cut from the graph (sticking the landing): its
+        // parameters take the live ones' values at each call, and log q of a draw goes through its inverse.
+        const twin = new FlowSequence(Array.from({ length: k }, (_, i) => make(i, new Generator(0))));
+        this.detachedDistribution = () => {
+          twin.loadStateDict(this.flow.stateDict());
+          const base = new Independent(new Normal(this.loc.detach(), exp(this.logScale.detach()), { validateArgs: false }), 1, { validateArgs: false });
+          return new TransformedDistribution(base, [twin.asTransform()], { validateArgs: false });
+        };
+      }
     }
     this.flow = new FlowSequence(layers);
     for (const p of this.flow.parameters()) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FlowFamily, Generator, PlanarFlow, Tensor, advi, add, mul, neg, reshape, slice, square, sub,
+  FlowFamily, Generator, PlanarFlow, Tensor, advi, add, grad, mul, neg, reshape, slice, square, sub,
 } from '../../src/index.js';
 
 // A banana (twisted Gaussian): z1 ~ N(0, 1), z2 | z1 ~ N(z1^2 - 1, 0.5^2). Its curved ridge is what no Gaussian
@@ -38,6 +38,40 @@ test('flow families reach a smaller KL(q || p) than the best full-rank Gaussian 
   assert.ok(planar < gauss - 0.15, `planar KL ${planar} vs full-rank ${gauss}`);
   assert.ok(iaf < gauss - 0.25, `IAF KL ${iaf} vs full-rank ${gauss}`);
   assert.ok(planar > 0 && iaf > 0);
+  // Spline couplings (K = 8 bins on [-5, 5], 4 layers): measured 0.092.
+  const spline = kl(new FlowFamily(2, { flow: 'spline', layers: 4, hidden: [16], rng: new Generator(1) }));
+  assert.ok(spline > 0 && spline < 0.15, `spline KL ${spline}`);
+});
+
+test("sticking the landing with the invertible flow families: detached log q equals q's at the draw, no gradient to the parameters, and a smaller KL", () => {
+  for (const flow of ['iaf', 'maf', 'spline'] as const) {
+    const fam = new FlowFamily(3, { flow, layers: 3, hidden: [12], rng: new Generator(4) });
+    for (const p of fam.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.3 * Math.sin(7 * i + p.size);
+    const z = fam.distribution().rsample(new Generator(5), [6]);
+    const live = fam.distribution().logProb(new Tensor(z.data.slice(), z.shape));
+    const det = fam.detachedDistribution!().logProb(z);
+    // float64 through the inverse (D passes for IAF and MAF): 1e-9.
+    for (let i = 0; i < 6; i++) assert.ok(Math.abs(det.data[i] - live.data[i]) < 1e-9, `${flow}: ${det.data[i]} vs ${live.data[i]}`);
+    // Its gradient reaches the parameters only through the draw z, never directly.
+    const zLeaf = new Tensor(z.data.slice(), z.shape, true);
+    const lq = fam.detachedDistribution!().logProb(zLeaf);
+    assert.ok(lq.requiresGrad);
+    const params = fam.parameters();
+    assert.throws(() => grad([add(lq, 0).sum()], params), /not used by the outputs/);
+  }
+  assert.equal(new FlowFamily(2, { flow: 'planar', rng: new Generator(0) }).detachedDistribution, undefined);
+  assert.throws(() => new FlowFamily(1, { flow: 'spline', rng: new Generator(0) }), /spline couplings need dim >= 2/);
+  assert.throws(() => advi({ latents: 2, logJoint: logTarget, family: new FlowFamily(2, { flow: 'radial', rng: new Generator(0) }), rng: new Generator(0), steps: 1, gradient: 'stickingTheLanding' }), /needs a family with detachedDistribution/);
+  // On the banana, the same budget as above: measured IAF 0.207 -> 0.116, spline 0.092 -> 0.066 nats.
+  const kl = (flow: 'iaf' | 'spline') => {
+    const family = new FlowFamily(2, { flow, layers: 4, hidden: [16], rng: new Generator(1) });
+    const fit = advi({ latents: 2, logJoint: logTarget, family, rng: new Generator(2), steps: 1000, lr: 0.02, k: 8, finalLrFactor: 0.1, gradient: 'stickingTheLanding' });
+    return logZ - fit.estimateElbo(new Generator(3), 20000);
+  };
+  const iaf = kl('iaf');
+  const spline = kl('spline');
+  assert.ok(iaf > 0 && iaf < 0.16, `IAF with STL: KL ${iaf}`);
+  assert.ok(spline > 0 && spline < 0.09, `spline with STL: KL ${spline}`);
 });
 
 test('log q of a draw: cached for non-invertible layers; the inverse agrees for IAF and MAF', () => {
@@ -63,6 +97,6 @@ test('log q of a draw: cached for non-invertible layers; the inverse agrees for 
       assert.throws(() => q.logProb(copy), /the inverse has no closed form/);
     }
   }
-  assert.throws(() => new FlowFamily(2, { flow: 'nope' as 'planar', rng: new Generator(0) }), /flow must be 'planar', 'radial', 'iaf' or 'maf'/);
+  assert.throws(() => new FlowFamily(2, { flow: 'nope' as 'planar', rng: new Generator(0) }), /flow must be 'planar', 'radial', 'iaf', 'maf' or 'spline'/);
   assert.throws(() => new FlowFamily(2, { bijectors: [new PlanarFlow(2, { rng: new Generator(0) })], rng: new Generator(0) }), /must be float64, got a float32 parameter/);
 });
