@@ -100,13 +100,13 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
     throw new UserError(`--flow must be one of ${L.FLOW_KINDS.join(', ')}, got '${o.flow}'`);
   }
   if (o.activation !== 'relu' && o.activation !== 'tanh') throw new UserError(`--activation: flows take relu or tanh, got '${o.activation}'`);
-  if ((o.flow === 'maf' || o.flow === 'spline') && data.kind === 'images' && o.arch === 'conv') throw new UserError(`--flow ${o.flow} works on flat vectors; drop --arch conv (or use --flow realnvp|glow with it)`);
+  if (o.flow === 'maf' && data.kind === 'images' && o.arch === 'conv') throw new UserError('--flow maf works on flat vectors; drop --arch conv (or use --flow realnvp|glow|spline with it)');
   if (o.flow !== 'spline' && (o.bins !== undefined || o.tailBound !== undefined)) throw new UserError(`--bins and --tail-bound apply to --flow spline, not ${o.flow}`);
   if (o.bins !== undefined && o.bins < 2) throw new UserError(`--bins must be at least 2, got ${o.bins}`);
   const img = data.train.image;
   if (o.levels !== undefined) {
-    if (data.kind !== 'images' || o.arch !== 'conv' || (o.flow !== 'realnvp' && o.flow !== 'glow')) {
-      throw new UserError(`--levels (the multi-scale architecture) expects image data with --arch conv and --flow realnvp or glow; got ${data.kind === 'images' ? 'images' : '2-D points'}, --arch ${o.arch}, --flow ${o.flow}`);
+    if (data.kind !== 'images' || o.arch !== 'conv' || o.flow === 'maf') {
+      throw new UserError(`--levels (the multi-scale architecture) expects image data with --arch conv and --flow realnvp, glow or spline; got ${data.kind === 'images' ? 'images' : '2-D points'}, --arch ${o.arch}, --flow ${o.flow}`);
     }
     const k = 2 ** o.levels;
     if (img!.height % k !== 0 || img!.width % k !== 0) {
@@ -118,8 +118,9 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
   return {
     eventShape, flow: o.flow as L.FlowKind, layers: o.layers, hidden, activation: o.activation, ...(o.levels !== undefined ? { levels: o.levels } : {}),
     ...(data.kind === 'images' ? { logitLambda: LOGIT_LAMBDA } : {}),
-    // logit(1e-6) is about -13.8: the logit pixels need a wider interval than the toys (within about [-4, 4]).
-    ...(o.flow === 'spline' ? { bins: o.bins ?? 8, tailBound: o.tailBound ?? (data.kind === 'images' ? 15 : 5) } : {}),
+    // logit(1e-6) is about -13.8: flat logit pixels need a wider interval than the toys (within about [-4, 4]);
+    // conv spline flows start each step with an ActNorm, which brings the values to about unit scale.
+    ...(o.flow === 'spline' ? { bins: o.bins ?? 8, tailBound: o.tailBound ?? (data.kind === 'images' && o.arch !== 'conv' ? 15 : 5) } : {}),
   };
 }
 

@@ -156,12 +156,20 @@ test('latent train flow --arch conv --levels: the multi-scale flow on 4x4 images
   const drawn = model.sample(3, new Generator(31));
   assert.deepEqual(drawn.shape, [3, 1, 4, 4]);
   assert.ok(Number.isFinite(meanLogProb(model, drawn).mean));
+  // Spline couplings in the same multi-scale architecture (Glow's steps, a spline coupling in place of the affine one).
+  const spl = join(root, 'levels-spline');
+  const rs = latent('train', 'flow', '--data', file, '--flow', 'spline', '--bins', '4', '--arch', 'conv', '--levels', '1', '--layers', '2', '--hidden', '8', '--epochs', '1', '--batch', '12', '--out', spl, '--json');
+  assert.equal(rs.status, 0, rs.stderr);
+  assert.ok(Number.isFinite(JSON.parse(rs.stdout).bits_per_dim));
+  const splCfg = JSON.parse(readFileSync(join(spl, 'config.json'), 'utf8')).model;
+  assert.deepEqual([splCfg.flow, splCfg.levels, splCfg.bins, splCfg.tailBound], ['spline', 1, 4, 5]);
+  assert.deepEqual(loadFlowDir(spl).model.sample(2, new Generator(32)).shape, [2, 1, 4, 4]);
   const three = latent('train', 'flow', '--data', file, '--arch', 'conv', '--levels', '3', '--out', join(root, 'levels-bad1'));
   assert.equal(three.status, 1);
   assert.match(three.stderr, /--levels 3: each level halves the image, so its height and width must be divisible by 2\^3 = 8; the images are 4x4/);
   const flat = latent('train', 'flow', '--data', file, '--levels', '1', '--out', join(root, 'levels-bad2'));
   assert.equal(flat.status, 1);
-  assert.match(flat.stderr, /--levels \(the multi-scale architecture\) expects image data with --arch conv and --flow realnvp or glow; got images, --arch mlp, --flow realnvp/);
+  assert.match(flat.stderr, /--levels \(the multi-scale architecture\) expects image data with --arch conv and --flow realnvp, glow or spline; got images, --arch mlp, --flow realnvp/);
   const points = latent('train', 'flow', '--data', 'two-moons', '--arch', 'conv', '--levels', '1', '--out', join(root, 'levels-bad3'));
   assert.equal(points.status, 1);
   assert.match(points.stderr, /--levels .* expects image data .*; got 2-D points/);

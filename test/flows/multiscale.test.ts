@@ -111,7 +111,7 @@ test('MultiScaleFlow rejects what it cannot build', () => {
   assert.throws(() => new MultiScaleFlow([1, 6, 4], { levels: 2, steps: 1, rng }), /divisible by 2\^2 = 4/);
   assert.throws(() => new MultiScaleFlow(16, { levels: 1, steps: 1, rng }), /works on images/);
   assert.throws(() => new MultiScaleFlow([1, 4, 4], { levels: 0, steps: 1, rng }), /levels must be a positive integer/);
-  assert.throws(() => new MultiScaleFlow([1, 4, 4], { levels: 1, steps: 1, flow: 'maf' as never, rng }), /glow or realnvp/);
+  assert.throws(() => new MultiScaleFlow([1, 4, 4], { levels: 1, steps: 1, flow: 'maf' as never, rng }), /flow must be glow, realnvp or spline/);
   const ms = new MultiScaleFlow([1, 4, 4], { levels: 1, steps: 1, rng });
   assert.throws(() => ms.inverse(randn([2, 1, 8, 8], rng)), /MultiScaleFlow.inverse: expected input \[N, 1, 4, 4\], got \[2, 1, 8, 8\]/);
 });
@@ -165,6 +165,6 @@ test('FlowModel with levels: log p(x) = log N(f^-1(x)) + log |det df^-1/dx| by b
   assert.equal('levels' in validateFlowConfig({ ...c, levels: undefined }), false, 'no levels: the single-scale model, config unchanged');
   assert.throws(() => validateFlowConfig({ ...c, levels: 3 }), /3 level\(s\) halve the image 3 time\(s\), so its height and width must be divisible by 2\^3 = 8; got eventShape \[1,4,4\]/);
   assert.throws(() => validateFlowConfig({ ...c, levels: 0 }), /levels must be a positive integer, got 0/);
-  assert.throws(() => validateFlowConfig({ ...c, eventShape: [16], levels: 1 }), /levels \(the multi-scale architecture\) applies to realnvp and glow flows on images/);
-  assert.throws(() => validateFlowConfig({ eventShape: [16], flow: 'maf', layers: 1, hidden: [4], activation: 'relu', levels: 1 }), /applies to realnvp and glow flows on images/);
+  assert.throws(() => validateFlowConfig({ ...c, eventShape: [16], levels: 1 }), /levels \(the multi-scale architecture\) applies to realnvp, glow and spline flows on images/);
+  assert.throws(() => validateFlowConfig({ eventShape: [16], flow: 'maf', layers: 1, hidden: [4], activation: 'relu', levels: 1 }), /applies to realnvp, glow and spline flows on images/);
 });

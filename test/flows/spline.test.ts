@@ -137,7 +137,7 @@ test('the fused spline kernels equal the op-by-op spline in value, log-derivativ
   for (let i = 0; i < n; i++) assert.ok(Math.abs(a.value.data[i] - b.value.data[i]) < 1e-5, `float32 value ${i}`);
 });
 
-test('SplineCoupling starts as the identity, checks out against brute-force Jacobians, and keeps the masked coordinates', () => {
+test('SplineCoupling (vectors and images) starts as the identity, checks out against brute-force Jacobians, and keeps the masked coordinates', () => {
   const x = randn([4, 5], new Generator(1), f64);
   const id = new SplineCoupling(5, { hidden: [8], bins: 4, rng: new Generator(0), ...f64 });
   const r = id.forwardAndLogDet(x);
@@ -151,9 +151,20 @@ test('SplineCoupling starts as the identity, checks out against brute-force Jaco
     const y = c.forward(x);
     for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) if (c.mask.data[j] === 1) assert.equal(y.data[i * 5 + j], x.data[i * 5 + j]);
   }
+  // Images: checkerboard and channel masks with a conv conditioner, values inside and outside the tails.
+  const xi = randn([2, 2, 3, 3], new Generator(6), f64).mul(1.3);
+  for (const mask of ['checkerboard', 'channel'] as const) {
+    const c = new SplineCoupling([2, 3, 3], { mask, hidden: [4, 4], bins: 5, tailBound: 2, rng: new Generator(7), ...f64 });
+    const r0 = c.forwardAndLogDet(xi);
+    for (let i = 0; i < xi.size; i++) assert.ok(Math.abs(r0.value.data[i] - xi.data[i]) < 1e-12, 'identity at the start');
+    perturb(c, 8, 0.3);
+    checkBijector(c, xi);
+    const y = c.forward(xi);
+    for (let i = 0; i < xi.size; i++) if (c.mask.data[i % 18] === 1) assert.equal(y.data[i], xi.data[i]);
+  }
   assert.deepEqual(Object.keys(new SplineCoupling(2, { hidden: [4], rng: new Generator(0) }).stateDict()), ['mask', 'net.0.weight', 'net.0.bias', 'net.2.weight', 'net.2.bias']);
   assert.throws(() => new SplineCoupling(2, { bins: 1, rng: new Generator(0) }), /bins must be an integer >= 2/);
-  assert.throws(() => new SplineCoupling([1, 4, 4] as unknown as [number], { rng: new Generator(0) }), /works on vectors/);
+  assert.throws(() => new SplineCoupling(4, { mask: 'checkerboard', rng: new Generator(0) }), /does not apply/);
   assert.throws(() => new SplineCoupling(2, { tailBound: 0, rng: new Generator(0) }), /tailBound must be a positive number/);
   assert.throws(() => new SplineCoupling(2, { bins: 8, minBinWidth: 0.2, rng: new Generator(0) }), /minBinWidth must be in/);
   assert.throws(() => rationalQuadraticSpline(tensor([0.5]), tensor([[0, 0]]), tensor([[0, 0]]), tensor([[0, 0]])), /expected widths and heights/);

@@ -64,6 +64,29 @@ export function buildCouplingMask(ev: Event, spec: CouplingMask, invert: boolean
 }
 
 /**
+ * A coupling layer's conditioner, its last layer zeroed (so the coupling
+ * starts as the identity): an MLP D -> hidden -> `outputs` for vectors; for
+ * images [C, H, W] a small conv net (3x3, 1x1s, 3x3, same padding) from C to
+ * `outputs` channels.
+ */
+export function couplingConditioner(ev: Event, hidden: readonly number[], outputs: number, act: ActivationName, rng: Generator, dtype: DType): Module {
+  let net: Sequential;
+  let last: Linear | Conv2d;
+  if (ev.dim === 1) {
+    net = mlp([ev.features, ...hidden, outputs], { activation: act, rng, dtype });
+    last = net.children()[net.children().length - 1] as Linear;
+  } else {
+    net = new Sequential(new Conv2d(ev.features, hidden[0], 3, { padding: 1, rng, dtype }), activation(act));
+    for (let i = 1; i < hidden.length; i++) net.append(new Conv2d(hidden[i - 1], hidden[i], 1, { rng, dtype })).append(activation(act));
+    last = new Conv2d(hidden[hidden.length - 1], outputs, 3, { padding: 1, rng, dtype });
+    net.append(last);
+  }
+  last.weight.data.fill(0);
+  last.bias?.data.fill(0);
+  return net;
+}
+
+/**
  * An affine coupling layer: with mask m (1 = kept),
  *
  *   forward  y = x * exp(s) + t,         inverse  x = (y - t) * exp(-s),
@@ -108,23 +131,8 @@ export class AffineCoupling extends Bijector {
     this.scale = ones(ev.paramShape, { dtype, requiresGrad: true });
     this.#mask = buildCouplingMask(ev, options.mask ?? (ev.dim === 1 ? 'alternate' : 'checkerboard'), options.invertMask ?? false, dtype);
     this.registerBuffer('mask', this.#mask);
-    let last: Linear | Conv2d;
-    if (ev.dim === 1) {
-      const d = ev.features;
-      const net = mlp([d, ...hidden, 2 * d], { activation: act, rng: options.rng, dtype });
-      last = net.children()[net.children().length - 1] as Linear;
-      this.net = net;
-    } else {
-      const c = ev.features;
-      const net = new Sequential(new Conv2d(c, hidden[0], 3, { padding: 1, rng: options.rng, dtype }), activation(act));
-      for (let i = 1; i < hidden.length; i++) net.append(new Conv2d(hidden[i - 1], hidden[i], 1, { rng: options.rng, dtype })).append(activation(act));
-      last = new Conv2d(hidden[hidden.length - 1], 2 * c, 3, { padding: 1, rng: options.rng, dtype });
-      net.append(last);
-      this.net = net;
-    }
     // Zero output layer: s = t = 0, the identity map, at the start (Glow §3.3 does the same for its couplings).
-    last.weight.data.fill(0);
-    last.bias?.data.fill(0);
+    this.net = couplingConditioner(ev, hidden, 2 * ev.features, act, options.rng, dtype);
   }
 
   /** The mask over the event, 1 where coordinates are kept (loading a state dict copies into it in place). */

@@ -13,6 +13,7 @@ import type { ActivationName } from '../../nn/index.js';
 import { Bijector, FlowSequence, type FlowResult } from '../bijector.js';
 import { ActNorm } from './actnorm.js';
 import { AffineCoupling, type CouplingMask } from './coupling.js';
+import { SplineCoupling } from './spline.js';
 import { BatchNormFlow } from './batchnorm.js';
 import { Invertible1x1 } from './invertible1x1.js';
 import { squeeze2d, unsqueeze2d } from './squeeze.js';
@@ -23,8 +24,11 @@ export interface MultiScaleOptions {
   levels: number;
   /** Flow steps K per level (Glow: ActNorm, 1x1 mixing, coupling; RealNVP: one coupling). */
   steps: number;
-  /** `glow` (default) or `realnvp`. */
-  flow?: 'glow' | 'realnvp';
+  /** `glow` (default), `realnvp`, or `spline` (Glow's steps with a rational-quadratic spline coupling, Durkan et al. 2019 §5.2). */
+  flow?: 'glow' | 'realnvp' | 'spline';
+  /** Spline steps: bins per spline (default 8) and the interval [-tailBound, tailBound] (default 5). */
+  bins?: number;
+  tailBound?: number;
   /** Conv channels of each coupling's conditioner (default [64, 64]). */
   hidden?: readonly number[];
   activation?: ActivationName;
@@ -103,7 +107,7 @@ export class MultiScaleFlow extends Bijector {
       throw new Error(`MultiScaleFlow: ${levels} level(s) halve the height and width ${levels} time(s), so H and W must be divisible by 2^${levels} = ${k}; got [${c}, ${h}, ${w}]`);
     }
     const flow = options.flow ?? 'glow';
-    if (flow !== 'glow' && flow !== 'realnvp') throw new Error(`MultiScaleFlow: flow must be glow or realnvp, got ${JSON.stringify(flow)}`);
+    if (flow !== 'glow' && flow !== 'realnvp' && flow !== 'spline') throw new Error(`MultiScaleFlow: flow must be glow, realnvp or spline, got ${JSON.stringify(flow)}`);
     const dtype = options.dtype ?? 'float32';
     const opts = { hidden: options.hidden ?? [64, 64], activation: options.activation ?? 'relu', rng: options.rng, dtype };
     this.#ev = ev;
@@ -112,9 +116,11 @@ export class MultiScaleFlow extends Bijector {
       const shape = [4 * c * 2 ** l, h / 2 ** (l + 1), w / 2 ** (l + 1)];
       const layers: Bijector[] = [];
       for (let i = 0; i < steps; i++) {
-        if (flow === 'glow') {
+        if (flow === 'glow' || flow === 'spline') {
           layers.push(new ActNorm(shape, { dtype }), new Invertible1x1(shape, { rng: options.rng, dtype }));
-          layers.push(new AffineCoupling(shape, { ...opts, mask: 'channel', invertMask: i % 2 === 1 }));
+          layers.push(flow === 'glow'
+            ? new AffineCoupling(shape, { ...opts, mask: 'channel', invertMask: i % 2 === 1 })
+            : new SplineCoupling(shape, { ...opts, mask: 'channel', invertMask: i % 2 === 1, bins: options.bins ?? 8, tailBound: options.tailBound ?? 5 }));
         } else {
           layers.push(new AffineCoupling(shape, { ...opts, ...realnvpMask(i, shape[1] * shape[2]) }));
           if ((options.batchNorm ?? true) && i + 1 < steps) layers.push(new BatchNormFlow(shape, { dtype }));

@@ -9,16 +9,16 @@
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { ones, tensor, zeros } from '../../tensor/create.js';
 import {
-  add, cast, clamp, concat, cumsum, div, gather, ge, indexAdd, indexSelect, le, log, mul, maximum, reshape, slice, softmax, softplus, sqrt, square, sub, sum, where,
+  add, cast, clamp, concat, cumsum, div, gather, ge, indexAdd, indexSelect, le, log, mul, maximum, permute, reshape, slice, softmax, softplus, sqrt, square, sub, sum, where,
 } from '../../ops/index.js';
 import { grad, isGradEnabled } from '../../autograd/index.js';
 import { record } from '../../autograd/tape.js';
 import { kernel, type SplineShape } from '../../kernels/registry.js';
 import type { Generator } from '../../random/index.js';
-import { mlp, type ActivationName, type Linear, type Module } from '../../nn/index.js';
+import type { ActivationName, Module } from '../../nn/index.js';
 import { Bijector, type FlowResult } from '../bijector.js';
-import { buildCouplingMask, type CouplingMask } from './coupling.js';
-import { checkInput, resolveEvent, type Event } from './event.js';
+import { buildCouplingMask, couplingConditioner, type CouplingMask } from './coupling.js';
+import { checkInput, resolveEvent, type Event, type EventShape } from './event.js';
 
 /** Shape constants of a rational-quadratic spline. */
 export interface SplineOptions {
@@ -201,13 +201,13 @@ export function rationalQuadraticSpline(
 }
 
 export interface SplineCouplingOptions extends SplineOptions {
-  /** The mask over the vector, as for AffineCoupling: `alternate` (default), `half` or an explicit 0/1 array. */
+  /** The mask, as for AffineCoupling: vectors `alternate` (default), `half`; images `checkerboard` (default), `channel`; or an explicit 0/1 array. */
   mask?: CouplingMask;
   /** Swap the roles of the two halves (mask -> 1 - mask). Default false. */
   invertMask?: boolean;
   /** Bins K of each spline. Default 8. */
   bins?: number;
-  /** Hidden sizes of the conditioner MLP. Default [64, 64]. */
+  /** Hidden sizes of the conditioner (MLP widths, or conv channels for images). Default [64, 64]. */
   hidden?: readonly number[];
   /** The conditioner's nonlinearity (default relu). */
   activation?: ActivationName;
@@ -218,12 +218,17 @@ export interface SplineCouplingOptions extends SplineOptions {
 /**
  * A coupling layer whose transformed coordinates each go through a
  * rational-quadratic spline (`rationalQuadraticSpline`) with parameters from
- * an MLP of the kept coordinates (mask 1): forward maps base -> data, and
+ * a network of the kept coordinates (mask 1): forward maps base -> data, and
  * log |det J| is the sum of the splines' log derivatives. The network's last
  * layer starts at zero and the derivatives are offset so that the layer
  * starts as the identity.
  *
- * Vectors [N, D] only (for images use AffineCoupling).
+ * Vectors [N, D]: an MLP giving the parameters of the transformed
+ * coordinates only; masks `alternate` (default), `half` or explicit.
+ * Images [N, C, H, W]: the conv conditioner of AffineCoupling (3x3, 1x1s,
+ * 3x3) giving 3K - 1 parameters per channel and pixel; masks `checkerboard`
+ * (default) or `channel` (the spline step of a Glow-style flow, Durkan et
+ * al. 2019 §5.2).
  *
  * State dict: `mask` (buffer), `net.*`.
  *
@@ -234,21 +239,20 @@ export interface SplineCouplingOptions extends SplineOptions {
  * const { value: z, logDet } = layer.inverseAndLogDet(x);   // x [N, 2] -> z [N, 2], logDet [N]
  */
 export class SplineCoupling extends Bijector {
-  override readonly eventDim = 1;
+  override readonly eventDim: number;
   readonly net: Module;
   readonly bins: number;
   readonly #ev: Event;
   readonly #mask: Tensor;
-  /** The transformed coordinates (mask 0), in order: the network's outputs are their spline parameters. */
+  /** Vectors: the transformed coordinates (mask 0), in order: the network's outputs are their spline parameters. */
   readonly #free: Int32Array;
   readonly #spline: Required<SplineOptions>;
   /** softplus(offset) + minDerivative = 1: zero network outputs give knot derivatives of 1. */
   readonly #derivOffset: number;
 
-  constructor(dim: number | readonly [number], options: SplineCouplingOptions) {
+  constructor(eventShape: EventShape, options: SplineCouplingOptions) {
     super();
-    const ev = resolveEvent(dim, 'SplineCoupling');
-    if (ev.dim !== 1) throw new Error(`SplineCoupling: works on vectors [N, D]; got the event [${ev.shape.join(', ')}] (use AffineCoupling for images)`);
+    const ev = resolveEvent(eventShape, 'SplineCoupling');
     if (!options || !options.rng) throw new Error('SplineCoupling: options.rng (a Generator) is required for the initialization');
     const bins = options.bins ?? 8;
     if (!Number.isInteger(bins) || bins < 2) throw new Error(`SplineCoupling: bins must be an integer >= 2, got ${JSON.stringify(bins)}`);
@@ -258,21 +262,18 @@ export class SplineCoupling extends Bijector {
     }
     const dtype = options.dtype ?? 'float32';
     this.#ev = ev;
+    this.eventDim = ev.dim;
     this.bins = bins;
     this.#spline = splineConstants(options, bins, 'SplineCoupling');
     this.#derivOffset = Math.log(Math.expm1(1 - this.#spline.minDerivative));
-    this.#mask = buildCouplingMask(ev, options.mask ?? 'alternate', options.invertMask ?? false, dtype, 'SplineCoupling');
+    this.#mask = buildCouplingMask(ev, options.mask ?? (ev.dim === 1 ? 'alternate' : 'checkerboard'), options.invertMask ?? false, dtype, 'SplineCoupling');
     this.registerBuffer('mask', this.#mask);
-    const d = ev.features;
-    this.#free = Int32Array.from(Array.from(this.#mask.data).flatMap((m, i) => (m === 0 ? [i] : [])));
-    const net = mlp([d, ...hidden, this.#free.length * (3 * bins - 1)], { activation: options.activation ?? 'relu', rng: options.rng, dtype });
-    const last = net.children()[net.children().length - 1] as Linear;
-    last.weight.data.fill(0);
-    last.bias?.data.fill(0);
-    this.net = net;
+    this.#free = ev.dim === 1 ? Int32Array.from(Array.from(this.#mask.data).flatMap((m, i) => (m === 0 ? [i] : []))) : new Int32Array(0);
+    const outputs = (ev.dim === 1 ? this.#free.length : ev.features) * (3 * bins - 1);
+    this.net = couplingConditioner(ev, hidden, outputs, options.activation ?? 'relu', options.rng, dtype);
   }
 
-  /** The mask over the vector, 1 where coordinates are kept. */
+  /** The mask over the event, 1 where coordinates are kept. */
   get mask(): Tensor {
     return this.#mask;
   }
@@ -280,15 +281,23 @@ export class SplineCoupling extends Bijector {
   #apply(v: Tensor, inverse: boolean): FlowResult {
     checkInput(v, this.#ev, inverse ? 'SplineCoupling.inverse' : 'SplineCoupling.forward');
     const n = v.shape[0];
-    const free = this.#free;
     const k = this.bins;
-    // Splines only for the transformed coordinates; the kept ones pass through (mask * v).
-    const p = reshape(this.net.forward(mul(v, this.#mask)), [n, free.length, 3 * k - 1]);
-    const { value, logDet } = rationalQuadraticSpline(
-      indexSelect(v, 1, free), slice(p, 2, 0, k), slice(p, 2, k, 2 * k), add(slice(p, 2, 2 * k, 3 * k - 1), this.#derivOffset),
-      { ...this.#spline, inverse },
+    const h = this.net.forward(mul(v, this.#mask));
+    const spline = (x: Tensor, p: Tensor) => rationalQuadraticSpline(
+      x, slice(p, -1, 0, k), slice(p, -1, k, 2 * k), add(slice(p, -1, 2 * k, 3 * k - 1), this.#derivOffset), { ...this.#spline, inverse },
     );
-    return { value: indexAdd(mul(v, this.#mask), 1, free, value), logDet: sum(logDet, 1) };
+    if (this.#ev.dim === 1) {
+      // Splines only for the transformed coordinates; the kept ones pass through (mask * v).
+      const free = this.#free;
+      const { value, logDet } = spline(indexSelect(v, 1, free), reshape(h, [n, free.length, 3 * k - 1]));
+      return { value: indexAdd(mul(v, this.#mask), 1, free, value), logDet: sum(logDet, 1) };
+    }
+    // Images: [N, C (3K - 1), H, W] -> [N, C, H, W, 3K - 1], a spline for every value, the kept ones masked back.
+    const [c, hh, ww] = this.#ev.shape;
+    const p = permute(reshape(h, [n, c, 3 * k - 1, hh, ww]), [0, 1, 3, 4, 2]);
+    const { value, logDet } = spline(v, p);
+    const free = sub(1, this.#mask);
+    return { value: add(mul(v, this.#mask), mul(value, free)), logDet: sum(mul(logDet, free), [1, 2, 3]) };
   }
 
   forwardAndLogDet(x: Tensor): FlowResult {

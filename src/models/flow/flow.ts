@@ -25,8 +25,9 @@ export interface FlowConfig {
    * 1x1 (LU) mixing and an affine coupling (Kingma & Dhariwal 2018);
    * `maf`: MADE-based autoregressive layers with alternating orders and a
    * batch-norm flow between them (Papamakarios et al. 2017), vectors only;
-   * `spline`: rational-quadratic spline couplings with alternating masks
-   * (Durkan et al. 2019), vectors only.
+   * `spline`: rational-quadratic spline couplings (Durkan et al. 2019):
+   * alternating masks on vectors; on images Glow's steps (ActNorm, 1x1
+   * mixing) with a spline coupling in place of the affine one.
    *
    * On long flat vectors (784 pixels) Glow's D x D mixing wants a smaller
    * learning rate: with Adam at 1e-3 every one of its D^2 LU entries moves by
@@ -65,7 +66,7 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
     throw new Error(`${where}: eventShape must be [D] or [C, H, W] of positive integers, got ${JSON.stringify(es)}`);
   }
   if (es.length === 1 && es[0] < 2) throw new Error(`${where}: a coupling flow needs at least 2 dimensions, got eventShape [${es[0]}]`);
-  if ((c.flow === 'maf' || c.flow === 'spline') && es.length !== 1) throw new Error(`${where}: a ${c.flow} flow works on vectors; use eventShape [D] (flattened images), got ${JSON.stringify(es)}`);
+  if (c.flow === 'maf' && es.length !== 1) throw new Error(`${where}: a maf flow works on vectors; use eventShape [D] (flattened images), got ${JSON.stringify(es)}`);
   if (!(FLOW_KINDS as readonly string[]).includes(c.flow)) throw new Error(`${where}: flow must be one of ${FLOW_KINDS.join(', ')}, got ${JSON.stringify(c.flow)}`);
   if (!Number.isInteger(c.layers) || c.layers < 1) throw new Error(`${where}: layers must be a positive integer, got ${JSON.stringify(c.layers)}`);
   if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1)) {
@@ -75,8 +76,8 @@ export function validateFlowConfig(c: FlowConfig, where = 'flow config'): FlowCo
   if (c.batchNorm !== undefined && typeof c.batchNorm !== 'boolean') throw new Error(`${where}: batchNorm must be true or false`);
   if (c.levels !== undefined) {
     if (!Number.isInteger(c.levels) || c.levels < 1) throw new Error(`${where}: levels must be a positive integer, got ${JSON.stringify(c.levels)}`);
-    if (es.length !== 3 || (c.flow !== 'realnvp' && c.flow !== 'glow')) {
-      throw new Error(`${where}: levels (the multi-scale architecture) applies to realnvp and glow flows on images, eventShape [C, H, W]; got a ${c.flow} flow on ${JSON.stringify(es)}`);
+    if (es.length !== 3 || c.flow === 'maf') {
+      throw new Error(`${where}: levels (the multi-scale architecture) applies to realnvp, glow and spline flows on images, eventShape [C, H, W]; got a ${c.flow} flow on ${JSON.stringify(es)}`);
     }
     const k = 2 ** c.levels;
     if (es[1] % k !== 0 || es[2] % k !== 0) {
@@ -106,22 +107,27 @@ function dataToBaseLayers(c: FlowConfig, rng: Generator, dtype: DType): Bijector
   if (c.logitLambda !== undefined && c.logitLambda !== null) out.push(new LogitTransform(ev, { lambda: c.logitLambda }));
   const opts = { hidden: c.hidden, activation: c.activation, rng, dtype };
   if (c.levels !== undefined) {
-    out.push(new MultiScaleFlow(ev, { ...opts, levels: c.levels, steps: c.layers, flow: c.flow as 'glow' | 'realnvp', batchNorm: c.batchNorm }));
+    out.push(new MultiScaleFlow(ev, {
+      ...opts, levels: c.levels, steps: c.layers, flow: c.flow as 'glow' | 'realnvp' | 'spline', batchNorm: c.batchNorm, bins: c.bins, tailBound: c.tailBound,
+    }));
     return out;
   }
   for (let i = 0; i < c.layers; i++) {
     const flip = i % 2 === 1;
-    if (c.flow === 'spline') {
-      out.push(new SplineCoupling(ev[0], { ...opts, mask: 'alternate', invertMask: flip, bins: c.bins ?? 8, tailBound: c.tailBound ?? 5 }));
+    if (c.flow === 'spline' && !image) {
+      out.push(new SplineCoupling(ev, { ...opts, mask: 'alternate', invertMask: flip, bins: c.bins ?? 8, tailBound: c.tailBound ?? 5 }));
     } else if (c.flow === 'realnvp' || c.flow === 'maf') {
       out.push(c.flow === 'realnvp'
         ? new AffineCoupling(ev, { ...opts, mask: image ? 'checkerboard' : 'alternate', invertMask: flip })
         : new MaskedAutoregressiveFlow(ev[0], { hidden: c.hidden, activation: c.activation, order: flip ? 'reversed' : 'natural', zeroInit: true, rng, dtype }));
       if ((c.batchNorm ?? true) && i + 1 < c.layers) out.push(new BatchNormFlow(ev, { dtype }));
     } else {
+      // Glow steps; spline flows on images take the same steps with a spline coupling (Durkan et al. 2019 §5.2).
       out.push(new ActNorm(ev, { dtype }), new Invertible1x1(ev, { rng, dtype }));
       const mask = image ? (ev[0] >= 2 ? 'channel' : 'checkerboard') : 'half';
-      out.push(new AffineCoupling(ev, { ...opts, mask, invertMask: flip }));
+      out.push(c.flow === 'spline'
+        ? new SplineCoupling(ev, { ...opts, mask, invertMask: flip, bins: c.bins ?? 8, tailBound: c.tailBound ?? 5 })
+        : new AffineCoupling(ev, { ...opts, mask, invertMask: flip }));
     }
   }
   return out;
