@@ -2,7 +2,9 @@
  * latent in a web browser: the part of the public API (`src/index.ts`) that
  * needs no Node.js — tensors, ops and autodiff on the TypeScript kernels,
  * seeded randomness, safetensors parsing from bytes, the VAE and what
- * decodes, encodes, interpolates and inpaints with it. The explorer page
+ * decodes, encodes, interpolates and inpaints with it, the discrete flows
+ * (FlowModel and its layers), the CNF and its ODE solvers, and the 2-D toy
+ * densities. The explorer page
  * (`web/app.ts`, served by `latent serve`) is bundled from this entry.
  *
  * Left out: the native kernel loader, the file-based data readers, model
@@ -22,3 +24,7 @@ export { VAE, type Posterior } from './models/vae/vae.js';
 export { validateVaeConfig, type VaeConfig } from './models/vae/config.js';
 export { inpaint, type InpaintMethod, type InpaintResult } from './models/vae/inpaint.js';
 export { latentPath, posteriorMeans, principalComponents, LABEL_PALETTE, type InterpolationMethod, type PrincipalComponents } from './models/vae/visualize.js';
+export { FlowModel, validateFlowConfig, meanLogProb, type FlowConfig } from './models/flow/flow.js';
+export { gridPoints, histogramLogDensity, densityPanels, type GridWindow } from './models/flow/visualize.js';
+export { CNF, validateCnfConfig, type CnfConfig } from './models/cnf/cnf.js';
+export { sampleToy2d, toy2dLogDensity, toy2dEntropy, TOY2D_NAMES } from './data/toy2d.js';

@@ -35,7 +35,8 @@ export interface ExplorerTestSet {
 export interface ExplorerServerOptions {
   /** The model directory. */
   dir: string;
-  testSet: ExplorerTestSet;
+  /** The VAE page's held-out images; null for a density model (flow, CNF), whose page draws its own points. */
+  testSet: ExplorerTestSet | null;
   bundle: BrowserBundle;
   /**
    * Host names accepted in the Host header (DNS rebinding protection for a
@@ -111,9 +112,9 @@ function fileInside(root: string, segments: string[]): string {
  * The explorer's HTTP server (not yet listening). Routes, all GET or HEAD:
  *
  * - `/`, `/style.css`, `/app.js`: the page;
- * - `/api/info`: JSON about the model and its test set (config, labels, file versions);
+ * - `/api/info`: JSON about the model and its test set (config, labels, file versions; `testSet` null for a flow or CNF);
  * - `/api/config`, `/api/weights`, `/api/metrics`: DIR's config.json, model.safetensors, metrics.jsonl (empty when absent);
- * - `/api/testset`: the test images as bytes (see {@link ExplorerTestSet});
+ * - `/api/testset`: the test images as bytes (see {@link ExplorerTestSet}; 404 for a flow or CNF);
  * - `/files/<path>`: any regular file under DIR (samples.png, ...).
  *
  * Refused: other methods (405), URLs over 2 KiB (414), headers over 8 KiB
@@ -131,7 +132,8 @@ export function createExplorerServer(o: ExplorerServerOptions): Server {
     const s = statSync(f);
     return `${s.mtimeMs}-${s.size}`;
   };
-  const testSetBytes = Buffer.from(o.testSet.pixels.buffer, o.testSet.pixels.byteOffset, o.testSet.pixels.byteLength);
+  const t = o.testSet;
+  const testSetBytes = t ? Buffer.from(t.pixels.buffer, t.pixels.byteOffset, t.pixels.byteLength) : null;
 
   const route = (segments: string[]): { body: Uint8Array | string; type: string } => {
     const p = segments.join('/');
@@ -142,15 +144,16 @@ export function createExplorerServer(o: ExplorerServerOptions): Server {
       case 'api/config': return { body: readFileSync(join(dir, CONFIG_FILE)), type: TYPES['.json'] };
       case 'api/weights': return { body: readFileSync(join(dir, WEIGHTS_FILE)), type: TYPES['.safetensors'] };
       case 'api/metrics': return { body: existsSync(join(dir, METRICS_FILE)) ? readFileSync(join(dir, METRICS_FILE)) : '', type: TYPES['.jsonl'] };
-      case 'api/testset': return { body: testSetBytes, type: 'application/octet-stream' };
+      case 'api/testset':
+        if (!testSetBytes) throw new HttpError(404, 'this model directory holds a density model; its page has no held-out images');
+        return { body: testSetBytes, type: 'application/octet-stream' };
       case 'api/info': {
-        const t = o.testSet;
         const info = {
           name: dir.split(sep).pop(),
           config: JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')),
-          testSet: { spec: t.spec, n: t.pixels.length / (t.shape[0] * t.shape[1] * t.shape[2]), shape: t.shape, labels: t.labels ? Array.from(t.labels) : null, numClasses: t.numClasses },
+          testSet: t ? { spec: t.spec, n: t.pixels.length / (t.shape[0] * t.shape[1] * t.shape[2]), shape: t.shape, labels: t.labels ? Array.from(t.labels) : null, numClasses: t.numClasses } : null,
           versions: { weights: version(WEIGHTS_FILE), metrics: version(METRICS_FILE) },
-          files: ['samples.png', 'reconstructions.png'].filter((f) => existsSync(join(dir, f))),
+          files: ['samples.png', 'reconstructions.png', 'density.png'].filter((f) => existsSync(join(dir, f))),
         };
         return { body: JSON.stringify(info), type: TYPES['.json'] };
       }

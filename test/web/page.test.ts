@@ -5,26 +5,17 @@
 // Skips with a message when chromium is absent, unless LATENT_REQUIRE_BROWSER=1 (CI).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startExplorer, type RunningExplorer } from '../../cli/commands/serve.js';
 import type { ExplorerHooks, ExplorerStatus } from '../../web/app.js';
 import * as L from '../../src/index.js';
 import { assertClose } from '../helpers.js';
-import { ROOT, tinyModelDir } from './fixture.js';
+import { ARTIFACTS, HAVE_BROWSER, SKIP, canvasPixels as pixelsOf, openBrowser, reportMissingBrowser } from './browser.js';
+import { tinyModelDir } from './fixture.js';
 
-const CHROMIUM = process.env.LATENT_CHROMIUM ?? '/usr/bin/chromium';
-const REQUIRE = process.env.LATENT_REQUIRE_BROWSER === '1';
-const ARTIFACTS = join(ROOT, 'test-artifacts', 'web');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-const SKIP = HAVE_BROWSER ? false : `no chromium at ${CHROMIUM} (apt-get install chromium); set LATENT_REQUIRE_BROWSER=1 to make this an error`;
-
-if (!HAVE_BROWSER && REQUIRE) {
-  test('chromium is installed (LATENT_REQUIRE_BROWSER=1)', () => assert.fail(`no chromium at ${CHROMIUM}, and LATENT_REQUIRE_BROWSER=1 makes that an error`));
-} else if (!HAVE_BROWSER) {
-  process.stdout.write(`# skipping the explorer page tests: ${SKIP}\n`);
-}
+reportMissingBrowser('the explorer page tests');
 
 // Time limits on waiting for the page are generous failure bounds, not timing assertions: `npm test` runs every
 // suite at once on a small machine.
@@ -35,19 +26,8 @@ const pageErrors: string[] = [];
 
 before(async () => {
   if (!HAVE_BROWSER) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // Screenshots are artifacts of a test run, not sources.
-  writeFileSync(join(ARTIFACTS, '..', '.gitignore'), '*\n');
   explorer = await startExplorer(tinyModelDir(), { port: 0, host: '127.0.0.1', limit: 300 });
-  const { chromium } = await import('playwright-core');
-  // --no-sandbox: CI and this machine run as root, where Chromium's sandbox cannot start; --disable-dev-shm-usage:
-  // containers often have a small /dev/shm, which crashes Chromium's renderer.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
-  // Playwright allows 30 s per action by default, which a loaded machine can exceed.
-  page.setDefaultTimeout(120_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  ({ browser, page } = await openBrowser({ width: 1280, height: 1500 }, pageErrors));
 });
 
 after(async () => {
@@ -55,16 +35,8 @@ after(async () => {
   await explorer?.close();
 });
 
-/** A digest of a canvas's pixels (to tell whether it changed) and how many differ from black and white. */
-async function canvasPixels(id: string): Promise<{ hash: string; inked: number }> {
-  return page.evaluate((canvasId) => {
-    const c = document.getElementById(canvasId) as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let h = 2166136261, inked = 0;
-    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
-    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30 && d[i] + d[i + 1] + d[i + 2] < 735) inked++;
-    return { hash: (h >>> 0).toString(16), inked };
-  }, id);
+function canvasPixels(id: string): Promise<{ hash: string; inked: number }> {
+  return pixelsOf(page, id);
 }
 
 async function status(): Promise<ExplorerStatus> {
