@@ -166,6 +166,7 @@ test('SplineCoupling (vectors and images) starts as the identity, checks out aga
   assert.throws(() => new SplineCoupling(2, { bins: 1, rng: new Generator(0) }), /bins must be an integer >= 2/);
   assert.throws(() => new SplineCoupling(4, { mask: 'checkerboard', rng: new Generator(0) }), /does not apply/);
   assert.throws(() => new SplineCoupling(2, { tailBound: 0, rng: new Generator(0) }), /tailBound must be a positive number/);
+  assert.throws(() => new SplineCoupling(2, { hidden: [], rng: new Generator(0) }), /SplineCoupling: hidden must be a non-empty list/);
   assert.throws(() => new SplineCoupling(2, { bins: 8, minBinWidth: 0.2, rng: new Generator(0) }), /minBinWidth must be in/);
   assert.throws(() => rationalQuadraticSpline(tensor([0.5]), tensor([[0, 0]]), tensor([[0, 0]]), tensor([[0, 0]])), /expected widths and heights/);
 });

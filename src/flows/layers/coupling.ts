@@ -69,7 +69,10 @@ export function buildCouplingMask(ev: Event, spec: CouplingMask, invert: boolean
  * images [C, H, W] a small conv net (3x3, 1x1s, 3x3, same padding) from C to
  * `outputs` channels.
  */
-export function couplingConditioner(ev: Event, hidden: readonly number[], outputs: number, act: ActivationName, rng: Generator, dtype: DType): Module {
+export function couplingConditioner(ev: Event, hidden: readonly number[], outputs: number, act: ActivationName, rng: Generator, dtype: DType, where: string): Module {
+  if (!Array.isArray(hidden) || hidden.length === 0 || hidden.some((h) => !Number.isInteger(h) || h < 1)) {
+    throw new Error(`${where}: hidden must be a non-empty list of positive integers, got ${JSON.stringify(hidden)}`);
+  }
   let net: Sequential;
   let last: Linear | Conv2d;
   if (ev.dim === 1) {
@@ -121,10 +124,6 @@ export class AffineCoupling extends Bijector {
     const ev = resolveEvent(eventShape, 'AffineCoupling');
     if (!options || !options.rng) throw new Error('AffineCoupling: options.rng (a Generator) is required for the initialization');
     const dtype = options.dtype ?? 'float32';
-    const hidden = options.hidden ?? [64, 64];
-    if (!Array.isArray(hidden) || hidden.length === 0 || hidden.some((h) => !Number.isInteger(h) || h < 1)) {
-      throw new Error(`AffineCoupling: hidden must be a non-empty list of positive integers, got ${JSON.stringify(hidden)}`);
-    }
     const act = options.activation ?? 'relu';
     this.#ev = ev;
     this.eventDim = ev.dim;
@@ -132,7 +131,7 @@ export class AffineCoupling extends Bijector {
     this.#mask = buildCouplingMask(ev, options.mask ?? (ev.dim === 1 ? 'alternate' : 'checkerboard'), options.invertMask ?? false, dtype);
     this.registerBuffer('mask', this.#mask);
     // Zero output layer: s = t = 0, the identity map, at the start (Glow §3.3 does the same for its couplings).
-    this.net = couplingConditioner(ev, hidden, 2 * ev.features, act, options.rng, dtype);
+    this.net = couplingConditioner(ev, options.hidden ?? [64, 64], 2 * ev.features, act, options.rng, dtype, 'AffineCoupling');
   }
 
   /** The mask over the event, 1 where coordinates are kept (loading a state dict copies into it in place). */

@@ -256,10 +256,6 @@ export class SplineCoupling extends Bijector {
     if (!options || !options.rng) throw new Error('SplineCoupling: options.rng (a Generator) is required for the initialization');
     const bins = options.bins ?? 8;
     if (!Number.isInteger(bins) || bins < 2) throw new Error(`SplineCoupling: bins must be an integer >= 2, got ${JSON.stringify(bins)}`);
-    const hidden = options.hidden ?? [64, 64];
-    if (!Array.isArray(hidden) || hidden.length === 0 || hidden.some((v) => !Number.isInteger(v) || v < 1)) {
-      throw new Error(`SplineCoupling: hidden must be a non-empty list of positive integers, got ${JSON.stringify(hidden)}`);
-    }
     const dtype = options.dtype ?? 'float32';
     this.#ev = ev;
     this.eventDim = ev.dim;
@@ -270,7 +266,7 @@ export class SplineCoupling extends Bijector {
     this.registerBuffer('mask', this.#mask);
     this.#free = ev.dim === 1 ? Int32Array.from(Array.from(this.#mask.data).flatMap((m, i) => (m === 0 ? [i] : []))) : new Int32Array(0);
     const outputs = (ev.dim === 1 ? this.#free.length : ev.features) * (3 * bins - 1);
-    this.net = couplingConditioner(ev, hidden, outputs, options.activation ?? 'relu', options.rng, dtype);
+    this.net = couplingConditioner(ev, options.hidden ?? [64, 64], outputs, options.activation ?? 'relu', options.rng, dtype, 'SplineCoupling');
   }
 
   /** The mask over the event, 1 where coordinates are kept. */
