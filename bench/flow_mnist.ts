@@ -35,6 +35,8 @@ const seed = arg('seed', '0');
 const arch = arg('arch', 'mlp');
 // Multi-scale image flows (--arch conv --levels L): `layers` is then steps per level.
 const levels = arg('levels', '');
+// Spline flows: bins per spline ('' = the command line's default, 8).
+const bins = arg('bins', '');
 const figures = arg('figures', join('bench', 'figures', 'flows'));
 const LAMBDA = 1e-6;
 
@@ -61,7 +63,7 @@ function gaussianBaseline(): number {
 
 const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const out = join(mkdtempSync(join(tmpdir(), 'latent-flow-mnist-')), 'run');
-const args = ['train', 'flow', '--data', 'mnist', '--flow', flow, '--layers', layers, '--hidden', hidden, '--epochs', epochs, '--batch', batch, '--lr', lr, '--seed', seed, ...(arch !== 'mlp' ? ['--arch', arch] : []), ...(levels ? ['--levels', levels] : []), '--out', out, '--json', '--no-progress'];
+const args = ['train', 'flow', '--data', 'mnist', '--flow', flow, '--layers', layers, '--hidden', hidden, '--epochs', epochs, '--batch', batch, '--lr', lr, '--seed', seed, ...(arch !== 'mlp' ? ['--arch', arch] : []), ...(levels ? ['--levels', levels] : []), ...(bins ? ['--bins', bins] : []), '--out', out, '--json', '--no-progress'];
 const t0 = performance.now();
 const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 if (r.status !== 0) throw new Error(`latent ${args.join(' ')} failed with status ${r.status}`);
@@ -70,7 +72,7 @@ const s = JSON.parse(r.stdout);
 const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const baseline = gaussianBaseline();
 mkdirSync(figures, { recursive: true });
-const samplesPng = join(figures, levels ? 'mnist-multiscale-samples.png' : 'mnist-samples.png');
+const samplesPng = join(figures, levels ? (flow === 'glow' ? 'mnist-multiscale-samples.png' : `mnist-multiscale-${flow}-samples.png`) : 'mnist-samples.png');
 copyFileSync(join(out, 'samples.png'), samplesPng);
 const trainCurve = metrics.map((m) => L.bitsPerDim(-m.nll, 784).toFixed(3)).join(', ');
 const table = [
@@ -84,18 +86,29 @@ process.stdout.write(`${table}\n\ntraining bits/dim by epoch (batch statistics, 
 // The multi-scale run writes a section of its own and quotes the flat RealNVP row of the other section, so neither figure replaces the other.
 if (flag('write') && levels) {
   const cmd = `node --import tsx bench/flow_mnist.ts --write${argv.filter((a) => a !== '--write').map((a) => ' ' + a).join('')}`;
-  const section = readFileSync(BENCHMARKS_FILE, 'utf8').split('\n## ').find((t) => t.startsWith('Discrete flows on dequantized MNIST'));
-  const flatRows = (section ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| independent'));
-  const quoted = flatRows.map((l) => l.replace(/^\| /, "| (flat 784-vectors, from 'Discrete flows on dequantized MNIST', not rerun) ")).join('\n');
-  writeBenchmarkSection(`Multi-scale ${flow === 'glow' ? 'Glow' : 'RealNVP'} on dequantized MNIST`, `
+  const name = flow === 'glow' ? 'Glow' : flow === 'spline' ? 'spline flow' : 'RealNVP';
+  // The other sections' own rows (not the baseline, not rows they quote themselves), quoted with where they come from.
+  const rowsOf = (title: string, note: string) => {
+    const section = readFileSync(BENCHMARKS_FILE, 'utf8').split('\n## ').find((t) => t.startsWith(title));
+    return (section ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| independent') && !l.startsWith('| ('))
+      .map((l) => l.replace(/^\| /, `| (${note}, from '${title}', not rerun) `));
+  };
+  const quoted = [
+    ...(flow !== 'glow' ? rowsOf('Multi-scale Glow on dequantized MNIST', 'multi-scale Glow') : []),
+    ...rowsOf('Discrete flows on dequantized MNIST', 'flat 784-vectors'),
+  ].join('\n');
+  const steps = flow === 'glow' ? 'Glow steps (ActNorm, LU 1x1 mixing, affine coupling with a channel mask)'
+    : flow === 'spline' ? `Glow steps with a rational-quadratic spline coupling in place of the affine one (${bins || 8} bins on [-5, 5], identity tails; Durkan et al. 2019 §5.2)`
+      : 'couplings (checkerboard and channel masks)';
+  writeBenchmarkSection(`Multi-scale ${name} on dequantized MNIST`, `
 Command: \`${cmd}\`, which runs \`latent ${args.slice(0, -4).join(' ')}\` (${s.backend} kernels, ${minutes.toFixed(0)} minutes of wall time on this shared 2-vCPU machine).
 
 The same data, dequantization, logit transform (λ = ${LAMBDA}) and bits/dim as 'Discrete flows on dequantized MNIST', but the
 flow keeps the images' [1, 28, 28] shape and uses the multi-scale architecture (RealNVP §3.6, Glow §3; \`MultiScaleFlow\`):
-${levels} levels, each a squeeze (2x2 blocks into channels), ${layers} ${flow === 'glow' ? 'Glow steps (ActNorm, LU 1x1 mixing, affine coupling with a channel mask)' : 'couplings (checkerboard and channel masks)'}
+${levels} levels, each a squeeze (2x2 blocks into channels), ${layers} ${steps}
 with conv conditioners of ${hidden} channels, then half of the channels factored out to the N(0, I) base.
 Adam ${lr}, batch ${batch}, ${epochs} epochs, fresh dequantization noise each batch; the test images are dequantized once
-with a fixed seed. Samples: \`${samplesPng}\`. The last row is that section's flat-vector figure, quoted, not rerun.
+with a fixed seed. Samples: \`${samplesPng}\`. Rows in parentheses are other sections' figures, quoted, not rerun.
 
 ${table}${quoted ? '\n' + quoted : ''}
 
