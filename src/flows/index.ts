@@ -1,6 +1,7 @@
 /**
- * Normalizing flows: the bijector interface and composition; coupling,
- * ActNorm, permutations and 1x1 mixing, batch-norm flow (layers/); planar,
+ * Normalizing flows: the bijector interface and composition; affine and
+ * rational-quadratic spline couplings, ActNorm, permutations and 1x1
+ * mixing, batch-norm flow, squeeze and multi-scale (layers/); planar,
  * radial, MADE, MAF/IAF (autoregressive/); continuous flows with odeint,
  * Hutchinson's trace estimator and the adjoint method (continuous/).
  */

@@ -1,4 +1,5 @@
-// Discrete flow layers: affine coupling (RealNVP), ActNorm and invertible
+// Discrete flow layers: affine coupling (RealNVP), rational-quadratic spline
+// coupling (Neural Spline Flows), ActNorm and invertible
 // 1x1 / LU mixing (Glow), permutations, the batch-norm flow, and the logit
 // preprocessing for data in [0, 1]; squeeze and the multi-scale composite
 // (RealNVP §3.6, Glow §3).
