@@ -18,12 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as L from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const { arg } = benchArgs(argv);
 // --memory: the memory one gradient of the NLL holds, by backpropagation
 // through fixed-step RK4 and by the adjoint, as the steps grow. Each
 // measurement runs in a fresh process with --expose-gc: the heap plus array

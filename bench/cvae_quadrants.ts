@@ -20,13 +20,10 @@
 //   node --import tsx bench/cvae_quadrants.ts --epochs 1 --test-n 100 --k 10   # a smoke run
 import * as L from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const epochs = Number(arg('epochs', '40'));
 const patience = Number(arg('patience', '5'));
 const hidden = arg('hidden', '500,500').split(',').map(Number);

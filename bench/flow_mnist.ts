@@ -18,13 +18,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as L from '../src/index.js';
 import { BENCHMARKS_FILE, writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const flow = arg('flow', 'realnvp');
 const layers = arg('layers', '6');
 const hidden = arg('hidden', '256,256');

@@ -27,13 +27,10 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as L from '../src/index.js';
 import { BENCHMARKS_FILE, writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const flows = arg('flows', 'spline,realnvp').split(',') as L.FlowKind[];
 const steps = Number(arg('steps', '200'));
 const warmup = Number(arg('warmup', '20'));

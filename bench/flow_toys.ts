@@ -13,13 +13,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as L from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const toys = arg('toys', L.TOY2D_NAMES.join(',')).split(',');
 const flow = arg('flow', 'realnvp') as L.FlowKind;
 const layers = Number(arg('layers', '8'));

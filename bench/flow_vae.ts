@@ -15,13 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend } from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const epochs = arg('epochs', '20');
 const seeds = arg('seeds', '0,1,2').split(',');
 const evalK = arg('eval-k', '1000');

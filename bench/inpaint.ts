@@ -26,12 +26,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as L from '../src/index.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const { arg } = benchArgs(argv);
 const o = {
   epochs: Number(arg('epochs', '20')),
   k: Number(arg('k', '500')),

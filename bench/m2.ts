@@ -18,13 +18,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend } from '../src/index.js';
 import { writeBenchmarkSection } from './benchmarks-md.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const flag = (name: string) => argv.includes(`--${name}`);
+const { arg, flag } = benchArgs(argv);
 const datasets = arg('data', 'mnist,fashion-mnist').split(',');
 const epochList = arg('epochs', '40,5').split(',');
 const epochsFor: Record<string, string> = Object.fromEntries(datasets.map((d, i) => [d, epochList[i] ?? epochList[0]]));
