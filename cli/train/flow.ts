@@ -124,12 +124,6 @@ function flowConfig(o: FlowTrainOptions, data: FlowData, fromCli: (name: string)
   };
 }
 
-/** Cosine annealing from lr to lr / 100 over `total` steps (Loshchilov & Hutter 2017, without restarts), as a function of the step. */
-export function cosineLr(lr: number, step: number, total: number): number {
-  const t = Math.min(step, total) / Math.max(total, 1);
-  return lr / 100 + (lr - lr / 100) * 0.5 * (1 + Math.cos(Math.PI * t));
-}
-
 /** Data batches as the model sees them: points as they are; images dequantized ((k + u) / 256), shaped to the event. */
 export function prepare(x: L.Tensor, data: FlowData, eventShape: number[], rng: L.Generator): L.Tensor {
   if (data.kind === 'points') return x;
@@ -199,7 +193,9 @@ export function trainFlowCli(opts: Record<string, unknown>, fromCli: (name: stri
   const cosine = schedule === 'cosine';
   const baseLr = saved ? Number(saved.training?.lr ?? o.lr) : o.lr;
   let halvings = state?.lrHalvings ?? 0;
-  const lrAt = (step: number) => cosineLr(baseLr, step, o.epochs * batchesPerEpoch) * 0.5 ** halvings;
+  const totalSteps = Math.max(o.epochs * batchesPerEpoch, 1);
+  // Cosine annealing to lr / 100 over the run's steps (held there if a run goes past them).
+  const lrAt = (step: number) => L.cosineAnnealing(Math.min(step, totalSteps), totalSteps, baseLr, baseLr / 100) * 0.5 ** halvings;
   if (cosine) optimizer.lr = lrAt(state?.step ?? 0);
   const bar = progress(o.progress && !quiet);
   say(quiet, `training a ${config.flow} flow (${config.levels !== undefined ? `${config.levels} levels of ` : ''}${config.layers} layers, hidden ${config.hidden.join(',')}, ${model.numParameters()} parameters) on ${o.data} (${data.train.length} ${data.kind}, ${L.getBackend()} kernels) into ${out}`);

@@ -9,6 +9,6 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export {
-  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, SequentialLR, linearWarmup,
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, cosineAnnealing, LinearLR, LambdaLR, SequentialLR, linearWarmup,
   type ScheduledOptimizer, type SchedulerStateDict,
 } from './schedule.js';

@@ -143,8 +143,21 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 
   lrAt(epoch: number, baseLr: number): number {
-    return this.etaMin + ((baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+    return cosineAnnealing(epoch, this.tMax, baseLr, this.etaMin);
   }
+}
+
+/**
+ * The learning rate of cosine annealing at `epoch` as a function:
+ * etaMin + (baseLr - etaMin) (1 + cos(pi epoch / tMax)) / 2 (what
+ * `CosineAnnealingLR` applies), for loops that compute the rate from their
+ * own step count.
+ *
+ * @example
+ * cosineAnnealing(50, 100, 1e-3, 0);   // 5e-4
+ */
+export function cosineAnnealing(epoch: number, tMax: number, baseLr: number, etaMin: number): number {
+  return etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2;
 }
 
 /**
