@@ -41,6 +41,11 @@ export interface FlowFamilyOptions {
   initScale?: number;
 }
 
+/** N(loc, diag(exp(logScale)^2)) over the last axis: the base of a flow family. */
+function baseGaussian(loc: Tensor, logScale: Tensor): Distribution {
+  return new Independent(new Normal(loc, exp(logScale), { validateArgs: false }), 1, { validateArgs: false });
+}
+
 /**
  * Draws from a flow remember their own log-density: x = f(z) is cached with
  * its log |det J|, so `logProb` of a fresh sample needs no inverse — which
@@ -142,8 +147,7 @@ export class FlowFamily implements VariationalFamily {
         const twin = new FlowSequence(Array.from({ length: k }, (_, i) => make(i, new Generator(0))));
         this.detachedDistribution = () => {
           twin.loadStateDict(this.flow.stateDict());
-          const base = new Independent(new Normal(this.loc.detach(), exp(this.logScale.detach()), { validateArgs: false }), 1, { validateArgs: false });
-          return new TransformedDistribution(base, [twin.asTransform()], { validateArgs: false });
+          return new TransformedDistribution(baseGaussian(this.loc.detach(), this.logScale.detach()), [twin.asTransform()], { validateArgs: false });
         };
       }
     }
@@ -159,7 +163,7 @@ export class FlowFamily implements VariationalFamily {
 
   /** The base Gaussian q_0(z_0), eventShape [dim]. */
   base(): Distribution {
-    return new Independent(new Normal(this.loc, exp(this.logScale), { validateArgs: false }), 1, { validateArgs: false });
+    return baseGaussian(this.loc, this.logScale);
   }
 
   distribution(): Distribution {

@@ -14,6 +14,7 @@ import {
 import { grad, isGradEnabled } from '../../autograd/index.js';
 import { record } from '../../autograd/tape.js';
 import { kernel, type SplineShape } from '../../kernels/registry.js';
+import { output } from '../../ops/util.js';
 import type { Generator } from '../../random/index.js';
 import type { ActivationName, Module } from '../../nn/index.js';
 import { Bijector, type FlowResult } from '../bijector.js';
@@ -176,7 +177,7 @@ export function rationalQuadraticSpline(
   const m = x.size;
   const shape: SplineShape = { count: m, bins: k, ...c, inverse };
   // Value and log-derivative side by side in one recorded output [2, M], split by slices.
-  const both = new Tensor(dtype === 'float64' ? new Float64Array(2 * m) : new Float32Array(2 * m), [2, m]);
+  const both = output([2, m], dtype);
   kernel('rqSpline')(tx.data, tw.data, th.data, td.data, shape, both.data.subarray(0, m), both.data.subarray(m));
   const out = record(both, 'rqSpline', [tx, tw, th, td], (g, needs) => {
     const parents = [tx, tw, th, td];
@@ -190,10 +191,8 @@ export function rationalQuadraticSpline(
       let j = 0;
       return parents.map((_, i) => (needs[i] ? gs[j++] : null));
     }
-    const gx = new Tensor(dtype === 'float64' ? new Float64Array(m) : new Float32Array(m), tx.shape);
-    const gw = new Tensor(dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k), tw.shape);
-    const gh = new Tensor(dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k), th.shape);
-    const gd = new Tensor(dtype === 'float64' ? new Float64Array(m * (k - 1)) : new Float32Array(m * (k - 1)), td.shape);
+    // The kernel writes every entry of the four gradients.
+    const [gx, gw, gh, gd] = parents.map((t) => output(t.shape, dtype));
     kernel('rqSplineGrad')(tx.data, tw.data, th.data, td.data, shape, g.data.subarray(0, m), g.data.subarray(m), gx.data, gw.data, gh.data, gd.data);
     return [needs[0] ? gx : null, needs[1] ? gw : null, needs[2] ? gh : null, needs[3] ? gd : null];
   });
